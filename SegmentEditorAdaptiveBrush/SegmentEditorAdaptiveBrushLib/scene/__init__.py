@@ -1,0 +1,1 @@
+"""Scene layer: slicer + vtk (MRML, Segmentations logic), never qt."""
