@@ -204,7 +204,7 @@ def render_overlay_png(
     sliced = _SLICED_AXIS[axis]
     index = _resolve_index(mask_list, volume.shape, sliced, index)
     gray = _window_to_uint8(np.take(volume, index, axis=sliced), window)
-    planes = [np.take(np.asarray(m) != 0, index, axis=sliced) for m in mask_list]
+    planes = [np.take(m, index, axis=sliced) != 0 for m in mask_list]
     gray, planes = _apply_flips(gray, planes, flip_lr, flip_ud)
 
     row_axis, col_axis = _in_plane_axes(axis)
