@@ -1,0 +1,161 @@
+"""The effect without Qt: parameters, strokes, masking. Used by the GUI effect, the stepping
+runner and scripts alike, in desktop Slicer and headless.
+
+Parameters live in the Segment Editor node as attributes ``AdaptiveBrush.<name>`` (JSON
+values), the same place Slicer keeps every effect's parameters, so they are saved with the
+scene and restored with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import slicer
+
+from ..core.brush import BrushResult, compute_brush
+from ..core.params import PARAMETERS, BrushParameters
+from .context import SlicerContext, slicer_context
+from .errors import SceneError
+from .volume import ijk_to_ras, oriented_image, volume_array
+
+logger = logging.getLogger(__name__)
+
+EFFECT_NAME = "Adaptive Brush"
+ATTRIBUTE_PREFIX = "AdaptiveBrush."
+
+
+@dataclass(frozen=True)
+class StrokePlan:
+    """Brush results for every point of a stroke, computed before anything is written.
+
+    ``box_start`` / ``box_stop`` (k, j, i; stop exclusive) bound every voxel the stroke may
+    change, in this segment or, with "overwrite other segments", in others.
+    """
+
+    results: tuple[BrushResult, ...]
+    erase: bool
+    box_start: tuple[int, int, int]
+    box_stop: tuple[int, int, int]
+    seconds: float
+
+
+def new_editor_logic(context: SlicerContext, editor_node: Any) -> Any:
+    """A vtkSlicerSegmentEditorLogic bound to ``editor_node`` (masking settings live there)."""
+    logic = slicer.vtkSlicerSegmentEditorLogic()
+    logic.SetMRMLApplicationLogic(context.app_logic)
+    logic.SetMRMLScene(context.scene)
+    logic.SetSegmentEditorNode(editor_node)
+    return logic
+
+
+class AdaptiveBrushLogic:
+    """Adaptive brush strokes on the segment selected in a Segment Editor node.
+
+    Parameters
+    ----------
+    editor_node : vtkMRMLSegmentEditorNode
+        Holds the segmentation, source volume, selected segment and masking settings.
+    context : SlicerContext, optional
+        Defaults to the desktop application's or the headless one.
+    """
+
+    def __init__(self, editor_node: Any, context: SlicerContext | None = None) -> None:
+        self.context = context or slicer_context()
+        self.editor_node = editor_node
+        self.editor_logic = new_editor_logic(self.context, editor_node)
+
+    # Parameters -------------------------------------------------------------------------
+
+    @property
+    def parameters(self) -> BrushParameters:
+        """The complete parameter set stored in the editor node (defaults where unset)."""
+        stored = {}
+        for name in PARAMETERS:
+            text = self.editor_node.GetAttribute(ATTRIBUTE_PREFIX + name)
+            if text is not None:
+                stored[name] = json.loads(text)
+        return BrushParameters(stored)
+
+    def set_parameters(self, updates: Mapping[str, Any]) -> BrushParameters:
+        """Validate ``updates`` (a preset expands first) and store them; all or nothing."""
+        new = self.parameters.with_updates(updates)
+        self._store(new)
+        return new
+
+    def restore_parameters(self, values: Mapping[str, Any]) -> BrushParameters:
+        """Replace the whole parameter set (unset names fall back to defaults)."""
+        new = BrushParameters(values)
+        self._store(new)
+        return new
+
+    def _store(self, params: BrushParameters) -> None:
+        was_disabled = self.editor_node.StartModify()
+        try:
+            for name, value in params.items():
+                encoded = json.dumps(list(value) if isinstance(value, tuple) else value)
+                self.editor_node.SetAttribute(ATTRIBUTE_PREFIX + name, encoded)
+        finally:
+            self.editor_node.EndModify(was_disabled)
+
+    # Nodes ------------------------------------------------------------------------------
+
+    def nodes(self) -> tuple[Any, Any, str]:
+        """(segmentation node, source volume node, selected segment id) or SceneError."""
+        segmentation = self.editor_node.GetSegmentationNode()
+        volume = self.editor_node.GetSourceVolumeNode()
+        segment_id = self.editor_node.GetSelectedSegmentID()
+        if segmentation is None or volume is None:
+            raise SceneError("select a segmentation and a source volume first")
+        if not segment_id or segmentation.GetSegmentation().GetSegment(segment_id) is None:
+            raise SceneError("select a segment to paint into first")
+        return segmentation, volume, str(segment_id)
+
+    # Strokes ----------------------------------------------------------------------------
+
+    def plan_stroke(self, points_ras: Sequence[Sequence[float]], erase: bool = False) -> StrokePlan:
+        """Compute the brush at every point; writes nothing, so a failure changes nothing."""
+        if len(points_ras) == 0:
+            raise ValueError("a stroke needs at least one point")
+        started = time.perf_counter()
+        _, volume, _ = self.nodes()
+        matrix, voxels, params = ijk_to_ras(volume), volume_array(volume), self.parameters
+        results = tuple(compute_brush(voxels, matrix, point, params) for point in points_ras)
+        starts = np.array([r.region.start for r in results])
+        stops = np.array([np.add(r.region.start, r.region.shape) for r in results])
+        return StrokePlan(
+            results=results, erase=erase,
+            box_start=tuple(int(v) for v in starts.min(axis=0)),  # type: ignore[arg-type]
+            box_stop=tuple(int(v) for v in stops.max(axis=0)),  # type: ignore[arg-type]
+            seconds=time.perf_counter() - started,
+        )
+
+    def apply_plan(self, plan: StrokePlan) -> None:
+        """Write a planned stroke into the selected segment, honouring the editor's masking."""
+        segmentation, volume, segment_id = self.nodes()
+        matrix = ijk_to_ras(volume)
+        mode = (self.editor_logic.ModificationModeRemove if plan.erase
+                else self.editor_logic.ModificationModeAdd)
+        for result in plan.results:
+            if not result.mask.any():
+                continue
+            image = oriented_image(result.mask, result.region.start, matrix)
+            self.editor_logic.ModifySegmentByLabelmap(segmentation, segment_id, image, mode,
+                                                      True, False)
+
+    def stroke(
+        self, points_ras: Sequence[Sequence[float]], erase: bool = False,
+        save_undo_state: Callable[[], Any] | None = None,
+    ) -> StrokePlan:
+        """Plan and apply one stroke; ``save_undo_state`` is called once, before writing."""
+        plan = self.plan_stroke(points_ras, erase)
+        if save_undo_state is not None:
+            save_undo_state()
+        self.apply_plan(plan)
+        logger.debug("stroke of %d points in %.1f ms", len(points_ras), plan.seconds * 1000)
+        return plan
