@@ -172,7 +172,7 @@ def test_step_from_metrics_takes_dice_and_hd95() -> None:
     assert StepReport.from_metrics(4, "paint", 0.5, 99, None).dice is None
 
 
-@pytest.mark.parametrize("name", ["/tmp/axial.png", "C:\\runs\\axial.png"])
+@pytest.mark.parametrize("name", ["/runs/axial.png", "C:\\runs\\axial.png"])
 def test_absolute_output_paths_are_rejected(name: str) -> None:
     with pytest.raises(ReportError, match="relative"):
         _report(outputs={"axial": name})
