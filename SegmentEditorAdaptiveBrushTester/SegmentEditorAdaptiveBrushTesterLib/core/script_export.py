@@ -292,9 +292,31 @@ def _render(value: Any, level: int, head: str = "", tail: str = ",") -> list[str
         return [f"{pad}{head}{{", *inner, f"{pad}}}{tail}"]
     if isinstance(value, (list, tuple)) and value:
         opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
-        inner = [line for item in value for line in _render(item, level + 1)]
+        if all(_is_numeric(item) for item in value):
+            inner = _packed([_literal(item) + "," for item in value], level + 1)
+        else:
+            inner = [line for item in value for line in _render(item, level + 1)]
         return [f"{pad}{head}{opening}", *inner, f"{pad}{closing}{tail}"]
     return [flat]
+
+
+def _is_numeric(value: Any) -> bool:
+    """A number or a flat tuple of numbers (a point): short items worth packing."""
+    if isinstance(value, tuple):
+        return all(_is_numeric(item) and not isinstance(item, tuple) for item in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _packed(items: list[str], level: int) -> list[str]:
+    # Several points or timestamps per line keep a long drag to a few readable lines.
+    pad = INDENT * level
+    lines: list[str] = []
+    for item in items:
+        if lines and len(f"{lines[-1]} {item}") <= MAX_LINE:
+            lines[-1] = f"{lines[-1]} {item}"
+        else:
+            lines.append(f"{pad}{item}")
+    return lines
 
 
 def _render_argument(keyword_name: str, value: Any, level: int) -> list[str]:
