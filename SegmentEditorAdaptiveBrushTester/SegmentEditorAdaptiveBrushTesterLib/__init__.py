@@ -5,12 +5,16 @@ Public API (identical in desktop Slicer and headless on slicer-core)::
     from SegmentEditorAdaptiveBrushTesterLib import (
         SteppingRecipeRunner, SegmentationCheckpoint, ActionRecipe, RecipeAction)
 
-The recipe model and checkpoints are pure Python; importing the runner needs ``slicer``.
+The recipe model, checkpoints, metrics and reports are pure Python. The runner needs
+``slicer``; it is imported on first use so that the pure modules stay importable alone.
 """
+
+from typing import Any
 
 from .core.checkpoints import SegmentationCheckpoint
 from .core.recipe import ActionRecipe, GoldStandard, RecipeAction, RecipeError
-from .scene.runner import RunnerError, StepError, SteppingRecipeRunner
+
+_SCENE_NAMES = ("RunnerError", "StepError", "SteppingRecipeRunner")
 
 __all__ = [
     "ActionRecipe",
@@ -22,3 +26,11 @@ __all__ = [
     "StepError",
     "SteppingRecipeRunner",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SCENE_NAMES:
+        from .scene import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

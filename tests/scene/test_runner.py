@@ -89,7 +89,8 @@ def test_goto_range_is_checked(runner):
 
 
 def test_callbacks_receive_step_and_checkpoint(runner):
-    steps, checkpoints = [], []
+    steps: list = []
+    checkpoints: list = []
     runner.set_step_callback(lambda index, action: steps.append((index, action)))
     runner.set_checkpoint_callback(checkpoints.append)
     runner.step_forward()

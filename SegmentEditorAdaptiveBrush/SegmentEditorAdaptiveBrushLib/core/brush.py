@@ -59,8 +59,12 @@ def compute_brush(
     """
     started = time.perf_counter()
     region = brush_region(
-        ijk_to_ras, volume.shape, center_ras, params["brush_radius_mm"],
-        params["roi_margin"] / 100.0, brush_normal(params),
+        ijk_to_ras,
+        volume.shape,
+        center_ras,
+        params["brush_radius_mm"],
+        params["roi_margin"] / 100.0,
+        brush_normal(params),
     )
     roi = np.asarray(volume[region.slices], dtype=np.float32)
     spacing = spacing_kji(ijk_to_ras)
@@ -73,7 +77,10 @@ def compute_brush(
         raise AlgorithmError(f"{algorithm.label} failed: {error}") from error
     mask = postprocess(raw & region.brush, region.seed, spacing, params) & region.brush
     logger.debug(
-        "%s on ROI %s: %d voxels in %.1f ms", algorithm.name, region.shape, int(mask.sum()),
+        "%s on ROI %s: %d voxels in %.1f ms",
+        algorithm.name,
+        region.shape,
+        int(mask.sum()),
         (time.perf_counter() - started) * 1000,
     )
     return BrushResult(region=region, mask=mask, stats=stats)

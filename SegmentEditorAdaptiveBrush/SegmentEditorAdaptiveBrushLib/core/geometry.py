@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import BrushGeometryError
 
@@ -74,14 +75,14 @@ def spacing_kji(ijk_to_ras: np.ndarray) -> tuple[float, float, float]:
     return (float(norms[2]), float(norms[1]), float(norms[0]))
 
 
-def ras_to_ijk(ijk_to_ras: np.ndarray, ras: Sequence[float]) -> np.ndarray:
+def ras_to_ijk(ijk_to_ras: np.ndarray, ras: npt.ArrayLike) -> np.ndarray:
     """Continuous (i, j, k) index of a RAS point (mm)."""
     matrix = check_matrix(ijk_to_ras)
     point = np.append(np.asarray(ras, dtype=np.float64), 1.0)
     return np.linalg.solve(matrix, point)[:3]
 
 
-def ijk_to_ras(ijk_to_ras_matrix: np.ndarray, ijk: Sequence[float]) -> np.ndarray:
+def ijk_to_ras(ijk_to_ras_matrix: np.ndarray, ijk: npt.ArrayLike) -> np.ndarray:
     """RAS point (mm) of a continuous (i, j, k) index."""
     point = np.append(np.asarray(ijk, dtype=np.float64), 1.0)
     return (np.asarray(ijk_to_ras_matrix, dtype=np.float64) @ point)[:3]
@@ -104,10 +105,10 @@ def plane_normal(orientation: str, normal: Sequence[float] | None) -> np.ndarray
 def brush_region(
     ijk_to_ras: np.ndarray,
     volume_shape: Sequence[int],
-    center_ras: Sequence[float],
+    center_ras: npt.ArrayLike,
     radius_mm: float,
     margin_fraction: float = 0.2,
-    normal_ras: Sequence[float] | None = None,
+    normal_ras: npt.ArrayLike | None = None,
 ) -> BrushRegion:
     """Place a sphere (``normal_ras`` None) or a disk (plane normal given) in the volume.
 

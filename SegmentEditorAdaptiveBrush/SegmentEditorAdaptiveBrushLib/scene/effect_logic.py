@@ -129,7 +129,8 @@ class AdaptiveBrushLogic:
         starts = np.array([r.region.start for r in results])
         stops = np.array([np.add(r.region.start, r.region.shape) for r in results])
         return StrokePlan(
-            results=results, erase=erase,
+            results=results,
+            erase=erase,
             box_start=tuple(int(v) for v in starts.min(axis=0)),  # type: ignore[arg-type]
             box_stop=tuple(int(v) for v in stops.max(axis=0)),  # type: ignore[arg-type]
             seconds=time.perf_counter() - started,
@@ -139,17 +140,23 @@ class AdaptiveBrushLogic:
         """Write a planned stroke into the selected segment, honouring the editor's masking."""
         segmentation, volume, segment_id = self.nodes()
         matrix = ijk_to_ras(volume)
-        mode = (self.editor_logic.ModificationModeRemove if plan.erase
-                else self.editor_logic.ModificationModeAdd)
+        mode = (
+            self.editor_logic.ModificationModeRemove
+            if plan.erase
+            else self.editor_logic.ModificationModeAdd
+        )
         for result in plan.results:
             if not result.mask.any():
                 continue
             image = oriented_image(result.mask, result.region.start, matrix)
-            self.editor_logic.ModifySegmentByLabelmap(segmentation, segment_id, image, mode,
-                                                      True, False)
+            self.editor_logic.ModifySegmentByLabelmap(
+                segmentation, segment_id, image, mode, True, False
+            )
 
     def stroke(
-        self, points_ras: Sequence[Sequence[float]], erase: bool = False,
+        self,
+        points_ras: Sequence[Sequence[float]],
+        erase: bool = False,
         save_undo_state: Callable[[], Any] | None = None,
     ) -> StrokePlan:
         """Plan and apply one stroke; ``save_undo_state`` is called once, before writing."""

@@ -38,7 +38,10 @@ def segment_ids(segmentation_node: Any) -> list[str]:
 
 
 def read_segment_box(
-    segmentation_node: Any, segment_id: str, start: Sequence[int], stop: Sequence[int],
+    segmentation_node: Any,
+    segment_id: str,
+    start: Sequence[int],
+    stop: Sequence[int],
     ijk_to_ras: np.ndarray,
 ) -> np.ndarray:
     """Bool (k, j, i) array of one segment over the box [start, stop) of the volume grid."""
@@ -55,15 +58,20 @@ def read_segment_box(
     if np.any(high <= low):
         return result
     stored = _labelmap_view(image)
-    source = tuple(slice(lo - e, hi - e) for lo, hi, e in
-                   zip(low, high, (extent[4], extent[2], extent[0]), strict=True))
+    source = tuple(
+        slice(lo - e, hi - e)
+        for lo, hi, e in zip(low, high, (extent[4], extent[2], extent[0]), strict=True)
+    )
     target = tuple(slice(lo - s, hi - s) for lo, hi, s in zip(low, high, start, strict=True))
     result[target] = stored[source] == segment.GetLabelValue()
     return result
 
 
 def read_segments_box(
-    segmentation_node: Any, ids: Iterable[str], start: Sequence[int], stop: Sequence[int],
+    segmentation_node: Any,
+    ids: Iterable[str],
+    start: Sequence[int],
+    stop: Sequence[int],
     ijk_to_ras: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """``read_segment_box`` for several segments."""
@@ -86,8 +94,12 @@ def _labelmap_view(image: Any) -> np.ndarray:
 
 
 def write_segment_box(
-    editor_logic: Any, segmentation_node: Any, segment_id: str, start: Sequence[int],
-    mask: np.ndarray, ijk_to_ras: np.ndarray,
+    editor_logic: Any,
+    segmentation_node: Any,
+    segment_id: str,
+    start: Sequence[int],
+    mask: np.ndarray,
+    ijk_to_ras: np.ndarray,
 ) -> None:
     """Make the segment equal ``mask`` inside the box, leaving everything else alone.
 
@@ -100,13 +112,17 @@ def write_segment_box(
     for voxels, mode in modes:
         if voxels.any():
             image = oriented_image(voxels, start, ijk_to_ras)
-            editor_logic.ModifySegmentByLabelmap(segmentation_node, segment_id, image, mode,
-                                                 True, True)
+            editor_logic.ModifySegmentByLabelmap(
+                segmentation_node, segment_id, image, mode, True, True
+            )
 
 
 def write_segments_box(
-    editor_logic: Any, segmentation_node: Any, start: Sequence[int],
-    masks: Mapping[str, np.ndarray], ijk_to_ras: np.ndarray,
+    editor_logic: Any,
+    segmentation_node: Any,
+    start: Sequence[int],
+    masks: Mapping[str, np.ndarray],
+    ijk_to_ras: np.ndarray,
 ) -> None:
     """``write_segment_box`` for several segments sharing one box."""
     for sid, mask in masks.items():
@@ -134,4 +150,3 @@ def new_segmentation_node(scene: Any, volume_node: Any, name: str) -> Any:
     node.CreateDefaultDisplayNodes()
     node.SetReferenceImageGeometryParameterFromVolumeNode(volume_node)
     return node
-

@@ -79,7 +79,8 @@ def oriented_image(
     image.SetExtent(i0, i0 + ni - 1, j0, j0 + nj - 1, k0, k0 + nk - 1)
     image.SetImageToWorldMatrix(numpy_to_matrix(ijk_to_ras_matrix))
     scalars = numpy_support.numpy_to_vtk(
-        np.ascontiguousarray(mask, dtype=np.uint8).ravel(), deep=True,
+        np.ascontiguousarray(mask, dtype=np.uint8).ravel(),
+        deep=True,
         array_type=vtk.VTK_UNSIGNED_CHAR,
     )
     image.GetPointData().SetScalars(scalars)

@@ -383,6 +383,18 @@ class SteppingRecipeRunner:
             raise RunnerError("call setup() first")
         return self._logic
 
+    @property
+    def context(self) -> SlicerContext:
+        """Scene and logics the runner works in (after ``setup()``)."""
+        if self._context is None:
+            raise RunnerError("call setup() first")
+        return self._context
+
+    def volume_ijk_to_ras(self) -> np.ndarray:
+        """The source volume's IJKToRAS matrix (4x4, mm)."""
+        self._require_logic()
+        return ijk_to_ras(self.volume_node)
+
     def _matrix(self) -> np.ndarray:
         return ijk_to_ras(self.volume_node)
 

@@ -1,0 +1,210 @@
+"""Main job: replay a recipe headless and write a report, the segmentation and pictures.
+
+Usage::
+
+    adaptive-brush-replay [RECIPE.json] [--output DIR]
+
+Without a recipe it replays the shipped right-lung recipe on the embedded chest CT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
+from SegmentEditorAdaptiveBrushLib.core.geometry import spacing_kji
+
+from .core import metrics, pictures
+from .core.recipe import ActionRecipe, RecipeError
+from .core.report import RunReport, StepReport, collect_environment
+from .scene.files import save_segmentation
+from .scene.runner import SteppingRecipeRunner
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RECIPE = "right_lung.json"
+DEFAULT_OUTPUT = "adaptive-brush-output"
+
+
+def default_recipe_path() -> Path:
+    """The shipped recipe that segments the right lung of the embedded chest CT."""
+    return Path(str(resources.files(__package__) / "Recipes" / DEFAULT_RECIPE))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="adaptive-brush-replay",
+        description="Replay an Adaptive Brush recipe headless and report on the result.",
+    )
+    parser.add_argument("recipe", nargs="?", help="recipe JSON (default: the right-lung recipe)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=DEFAULT_OUTPUT,
+        help=f"output folder (default: ./{DEFAULT_OUTPUT})",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no per-step progress")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the main job; returns the process exit code (0 ok, 1 failed, 2 bad input)."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        recipe = ActionRecipe.load(args.recipe or default_recipe_path())
+        report = replay(recipe, Path(args.output), progress=not args.quiet)
+    except (RecipeError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except AdaptiveBrushError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _print_summary(report, Path(args.output))
+    return 0
+
+
+def replay(recipe: ActionRecipe, output: Path, progress: bool = True) -> RunReport:
+    """Replay ``recipe`` step by step and write everything into ``output``."""
+    runner = SteppingRecipeRunner(recipe)
+    started = time.perf_counter()
+    runner.setup()
+    try:
+        steps = _run_steps(runner, progress)
+        total = time.perf_counter() - started
+        return _write_outputs(runner, steps, total, output)
+    finally:
+        runner.cleanup()
+
+
+def _run_steps(runner: SteppingRecipeRunner, progress: bool) -> list[StepReport]:
+    spacing = spacing_kji(runner.volume_ijk_to_ras())
+    steps = []
+    for index in range(runner.total_steps()):
+        label = runner.step_label(index)
+        began = time.perf_counter()
+        runner.step_forward()
+        seconds = time.perf_counter() - began
+        result = runner.current_segment_array()
+        scores = (
+            None
+            if runner.reference_array is None
+            else metrics.compare(result, runner.reference_array, spacing)
+        )
+        steps.append(StepReport.from_metrics(index, label, seconds, int(result.sum()), scores))
+        if progress:
+            print(_progress_line(steps[-1], runner.total_steps()), flush=True)
+    return steps
+
+
+def _progress_line(step: StepReport, total: int) -> str:
+    line = f"[{step.index + 1}/{total}] {step.label}: {step.seconds * 1000:.0f} ms, "
+    line += f"{step.voxels} voxels"
+    if step.dice is not None:
+        line += f", Dice {step.dice:.3f}, HD95 {_mm(step.hd95_mm)}"
+    return line
+
+
+def _mm(value: float | None) -> str:
+    return "n/a" if value is None or value == float("inf") else f"{value:.1f} mm"
+
+
+def _write_outputs(
+    runner: SteppingRecipeRunner, steps: list[StepReport], total: float, output: Path
+) -> RunReport:
+    output.mkdir(parents=True, exist_ok=True)
+    recipe = runner.recipe
+    seg_name = f"{_safe(recipe.name)}.seg.nrrd"
+    save_segmentation(runner.context, runner.segmentation_node, output / seg_name)
+    outputs = {"segmentation": seg_name, **_write_pictures(runner, output)}
+    result, spacing = runner.current_segment_array(), spacing_kji(runner.volume_ijk_to_ras())
+    final = (
+        None
+        if runner.reference_array is None
+        else metrics.compare(result, runner.reference_array, spacing)
+    )
+    report = RunReport(
+        recipe_name=recipe.name,
+        sample_data=recipe.sample_data,
+        segment_name=recipe.segment_name,
+        gold_standard=_describe_gold(recipe),
+        steps=steps,
+        total_seconds=total,
+        checkpoint_stats=runner.get_checkpoint_stats(),
+        final_metrics=final,
+        outputs=outputs,
+        environment=collect_environment(),
+    )
+    report.write_json(output / "report.json")
+    report.write_markdown(output / "report.md")
+    return report
+
+
+def _write_pictures(runner: SteppingRecipeRunner, output: Path) -> dict[str, str]:
+    from SegmentEditorAdaptiveBrushLib.scene.volume import volume_array
+
+    volume = volume_array(runner.volume_node)
+    masks: dict[str, Any] = {runner.recipe.segment_name: runner.current_segment_array()}
+    if runner.reference_array is not None:
+        masks["reference"] = runner.reference_array
+    matrix, written = runner.volume_ijk_to_ras(), {}
+    for axis in ("axial", "coronal"):
+        flip_lr, flip_ud = pictures.display_flips(matrix, axis)
+        name = f"{axis}.png"
+        pictures.render_overlay_png(
+            output / name,
+            volume,
+            masks,
+            spacing_kji(matrix),
+            axis,
+            flip_lr=flip_lr,
+            flip_ud=flip_ud,
+        )
+        written[axis] = name
+    return written
+
+
+def _describe_gold(recipe: ActionRecipe) -> str | None:
+    gold = recipe.gold_standard
+    if gold is None:
+        return None
+    return f"{gold.source} / {gold.segment or recipe.segment_name}"
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_")
+    return cleaned or "segmentation"
+
+
+def _print_summary(report: RunReport, output: Path) -> None:
+    final = report.final_metrics
+    print(
+        f"Replayed '{report.recipe_name}': {len(report.steps)} steps in "
+        f"{report.total_seconds:.2f} s"
+    )
+    if final is not None:
+        print(f"Final Dice {final['dice']:.4f}, HD95 {_mm(final['hausdorff95_mm'])}")
+    stats = report.checkpoint_stats
+    print(
+        f"Checkpoints: {stats['count']} holding {stats['bytes_held']} bytes "
+        f"({stats['ratio'] * 100:.3f} % of full copies)"
+    )
+    print(
+        f"Wrote {output / 'report.md'}, {output / 'report.json'}, "
+        f"{', '.join(str(output / n) for n in report.outputs.values())}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
