@@ -88,7 +88,7 @@ def ijk_to_ras(ijk_to_ras_matrix: np.ndarray, ijk: npt.ArrayLike) -> np.ndarray:
     return (np.asarray(ijk_to_ras_matrix, dtype=np.float64) @ point)[:3]
 
 
-def plane_normal(orientation: str, normal: Sequence[float] | None) -> np.ndarray:
+def plane_normal(orientation: str, normal: npt.ArrayLike | None) -> np.ndarray:
     """Unit normal (RAS) of a 2D brush's plane from its orientation or explicit normal."""
     if normal is not None:
         vector = np.asarray(normal, dtype=np.float64)
