@@ -8,7 +8,7 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from SegmentEditorAdaptiveBrushTesterLib.core import recipe as recipe_module
@@ -151,8 +151,8 @@ def test_set_algorithm_puts_algorithm_first_with_extra_parameters() -> None:
 @pytest.mark.parametrize(
     ("build", "field"),
     [
-        (lambda: RecipeAction.paint((1, "x", 2)), "ras"),
-        (lambda: RecipeAction.paint(None), "ras"),
+        (lambda: RecipeAction.paint(cast(Any, (1, "x", 2))), "ras"),
+        (lambda: RecipeAction.paint(cast(Any, None)), "ras"),
         (lambda: RecipeAction.paint((1, 2, 3), brush_radius_mm=0.5), "params.brush_radius_mm"),
         (lambda: RecipeAction.paint((1, 2, 3), algorithm="nonexistent"), "params.algorithm"),
         (lambda: RecipeAction.paint((1, 2, 3), brush_radus_mm=5), "params.brush_radus_mm"),
@@ -357,7 +357,7 @@ def test_python_construction_validates_actions_with_index() -> None:
     with pytest.raises(RecipeError) as no_segment:
         ActionRecipe("r", actions=[good])
     with pytest.raises(RecipeError) as not_an_action:
-        ActionRecipe("r", segment_name="s", actions=[good, {"type": "paint"}])
+        ActionRecipe("r", segment_name="s", actions=[good, cast(Any, {"type": "paint"})])
 
     assert (caught.value.action_index, caught.value.field) == (1, "ras")
     assert no_segment.value.field == "segment_name"
@@ -441,10 +441,13 @@ def test_created_is_filled_in_utc_and_kept() -> None:
 
 def test_total_steps_and_len() -> None:
     recipe = full_recipe()
+    empty = ActionRecipe("empty", segment_name="s")
 
     assert len(recipe) == 7
     assert recipe.total_steps == 7
     assert recipe.total_steps() == 7
+    assert (len(empty), empty.total_steps()) == (0, 0)
+    assert bool(empty) is True  # a recipe without steps is still a recipe
 
 
 # --- files -------------------------------------------------------------------------------
@@ -560,6 +563,7 @@ def test_version_less_file_from_earlier_tools_loads(tmp_path: Path) -> None:
     assert recipe.actions[1].ras == (-5.5, 30.0, 12.25)
     assert recipe.actions[1].params == {"brush_radius_mm": 8.0, "edge_sensitivity": 50.0}
     assert recipe.labels() == ["set algorithm connected_threshold", "first click"]
+    assert recipe.gold_standard is not None
     assert recipe.resolve_path(recipe.gold_standard.source) == str(tmp_path / "gold.seg.nrrd")
 
 

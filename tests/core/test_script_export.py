@@ -84,10 +84,12 @@ def package_stub(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     # The script imports the package; give it the recipe classes without running the
     # package __init__ (which pulls in the scene layer).
     stub = types.ModuleType(PACKAGE)
-    stub.ActionRecipe = ActionRecipe  # type: ignore[attr-defined]
-    stub.RecipeAction = RecipeAction  # type: ignore[attr-defined]
-    stub.GoldStandard = GoldStandard  # type: ignore[attr-defined]
-    stub.SteppingRecipeRunner = FakeRunner  # type: ignore[attr-defined]
+    stub.__dict__.update(
+        ActionRecipe=ActionRecipe,
+        RecipeAction=RecipeAction,
+        GoldStandard=GoldStandard,
+        SteppingRecipeRunner=FakeRunner,
+    )
     monkeypatch.setitem(sys.modules, PACKAGE, stub)
     return stub
 

@@ -703,6 +703,11 @@ class ActionRecipe:
     def __len__(self) -> int:
         return len(self.actions)
 
+    def __bool__(self) -> bool:
+        # With __len__ alone an empty recipe would be falsy, and `if recipe:` would
+        # treat a recipe without actions like no recipe at all.
+        return True
+
     @property
     def total_steps(self) -> _StepCount:
         """Number of steps (actions); usable as ``recipe.total_steps`` or ``...()``."""
@@ -726,15 +731,19 @@ class ActionRecipe:
             )
         _text(self.segment_name, "segment_name", required=True)
         self._validate_actions()
-        if self.gold_standard is not None:
-            if not isinstance(self.gold_standard, GoldStandard):
-                raise RecipeError(
-                    f"expected a GoldStandard, got {self.gold_standard!r}", field="gold_standard"
-                )
-            self.gold_standard.validate()
+        self._validate_gold_standard()
         _text(self.description, "description")
         _validate_metadata(self.metadata)
         _extensions(self.extensions)
+
+    def _validate_gold_standard(self) -> None:
+        if self.gold_standard is None:
+            return
+        if not isinstance(self.gold_standard, GoldStandard):
+            raise RecipeError(
+                f"expected a GoldStandard, got {self.gold_standard!r}", field="gold_standard"
+            )
+        self.gold_standard.validate()
 
     def _validate_actions(self) -> None:
         if not isinstance(self.actions, list):
