@@ -187,3 +187,24 @@ def test_stats_and_cleanup(clean_scene):
     runner.cleanup()
     assert runner.checkpoints == [] and runner.current_step == -1
     runner.cleanup()
+
+
+def test_hand_strokes_are_recorded_as_branch_actions(runner):
+    runner.goto_step(1)
+    runner.logic.set_parameters({"brush_radius_mm": 12.0})
+    runner.logic.user_stroke([LUNG_POINTS[1], LUNG_POINTS[2]], erase=False)
+    assert runner.is_branching(), "a hand stroke starts a branch at the current step"
+    assert runner.current_step == 2 and runner.total_steps() == 3
+    recorded = runner.get_current_action()
+    assert recorded.type == "paint" and recorded.params == {"brush_radius_mm": 12.0}
+    assert recorded.ras == LUNG_POINTS[1] and list(recorded.path) == [LUNG_POINTS[2]]
+    runner.logic.user_stroke([LUNG_POINTS[0]], erase=True)
+    assert runner.current_step == 3 and runner.get_current_action().type == "erase"
+    after_hand = runner.current_segment_array()
+    runner.goto_step(2)
+    runner.goto_step(3)
+    assert np.array_equal(runner.current_segment_array(), after_hand)
+    saved = runner.save_branch()
+    assert [a.type for a in saved.actions] == ["set_algorithm", "paint", "paint", "erase"]
+    runner.stop_branch()
+    assert runner.current_step == 1 and not runner.is_branching()

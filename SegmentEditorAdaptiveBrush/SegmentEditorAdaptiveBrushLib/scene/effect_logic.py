@@ -29,6 +29,23 @@ logger = logging.getLogger(__name__)
 EFFECT_NAME = "Adaptive Brush"
 ATTRIBUTE_PREFIX = "AdaptiveBrush."
 
+# A stroke router gets the strokes a user paints by hand before they are applied and returns
+# True when it took care of it (the stepping runner records them while branching).
+StrokeRouter = Callable[["AdaptiveBrushLogic", list[tuple[float, float, float]], bool], bool]
+_STROKE_ROUTERS: list[StrokeRouter] = []
+
+
+def add_stroke_router(router: StrokeRouter) -> None:
+    """Route hand-painted strokes through ``router`` first (see ``user_stroke``)."""
+    if router not in _STROKE_ROUTERS:
+        _STROKE_ROUTERS.append(router)
+
+
+def remove_stroke_router(router: StrokeRouter) -> None:
+    """Stop routing strokes through ``router``; unknown routers are ignored."""
+    if router in _STROKE_ROUTERS:
+        _STROKE_ROUTERS.remove(router)
+
 
 @dataclass(frozen=True)
 class StrokePlan:
@@ -166,3 +183,16 @@ class AdaptiveBrushLogic:
         self.apply_plan(plan)
         logger.debug("stroke of %d points in %.1f ms", len(points_ras), plan.seconds * 1000)
         return plan
+
+    def user_stroke(
+        self,
+        points_ras: Sequence[Sequence[float]],
+        erase: bool = False,
+        save_undo_state: Callable[[], Any] | None = None,
+    ) -> None:
+        """A stroke painted by hand (GUI): offered to the stroke routers, else applied."""
+        points = [(float(p[0]), float(p[1]), float(p[2])) for p in points_ras]
+        for router in list(_STROKE_ROUTERS):
+            if router(self, points, erase):
+                return
+        self.stroke(points, erase, save_undo_state)

@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
 from SegmentEditorAdaptiveBrushLib.scene.context import SlicerContext, slicer_context
-from SegmentEditorAdaptiveBrushLib.scene.effect_logic import AdaptiveBrushLogic
+from SegmentEditorAdaptiveBrushLib.scene.effect_logic import (
+    AdaptiveBrushLogic,
+    add_stroke_router,
+    remove_stroke_router,
+)
 from SegmentEditorAdaptiveBrushLib.scene.segments import (
     add_segment,
     new_segmentation_node,
@@ -190,6 +194,7 @@ class SteppingRecipeRunner:
         except BaseException:
             self._remove_created()
             raise
+        add_stroke_router(self._record_hand_stroke)
         logger.info("Set up recipe '%s': %d steps", self.recipe.name, self.total_steps())
         return True
 
@@ -199,6 +204,7 @@ class SteppingRecipeRunner:
             self._store.clear()
         self._store = None
         self._remove_created()
+        remove_stroke_router(self._record_hand_stroke)
         self._logic = None
         self.current_step = -1
         self._branching = False
@@ -348,6 +354,26 @@ class SteppingRecipeRunner:
         except BaseException:
             self._branch_actions.pop()
             raise
+
+    def _record_hand_stroke(
+        self, logic: AdaptiveBrushLogic, points: list[tuple[float, float, float]], erase: bool
+    ) -> bool:
+        """Stroke router: a stroke painted by hand in this runner's editor becomes a manual
+        action (starting a branch at the current step if none is being recorded), carrying
+        every parameter changed since the current checkpoint, so the scene never drifts from
+        the checkpoints."""
+        if self._store is None or logic.editor_node is not self.editor_node:
+            return False
+        if not self._branching:
+            logger.info("A stroke painted by hand starts a branch at step %d", self.current_step)
+            self.start_branch()
+        checkpoint = self._require_store().get(self.current_step)
+        before = checkpoint.payload["parameters"] if checkpoint is not None else {}
+        now = {k: list(v) if isinstance(v, tuple) else v for k, v in logic.parameters.items()}
+        changed = {k: v for k, v in now.items() if before.get(k) != v}
+        make = RecipeAction.erase if erase else RecipeAction.paint
+        self.add_manual_action(make(points[0], changed, path=points[1:]))
+        return True
 
     def save_branch(self, name: str | None = None) -> ActionRecipe:
         """A new recipe: the steps up to the branch point plus the manual actions."""
