@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import SimpleITK as sitk  # noqa: N813  (the alias every SimpleITK user knows)
+import SimpleITK as sitk
 
 from .base import Algorithm, BrushInput
 from .sitk_util import to_sitk

@@ -7,7 +7,10 @@ SimpleITK's recursive Gaussian filters cost several (see docs/algorithms.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import SimpleITK as sitk
 
 from .base import IntensityStats
 
@@ -97,12 +100,83 @@ def grow_into_range(
     grown = np.array(mask, dtype=bool, copy=True)
     in_range = (image >= stats.low) & (image <= stats.high)
     for _ in range(steps):
-        neighbours = grown.copy()
-        for axis in range(grown.ndim):
-            lead = [slice(None)] * grown.ndim
-            trail = [slice(None)] * grown.ndim
-            lead[axis], trail[axis] = slice(1, None), slice(None, -1)
-            neighbours[tuple(lead)] |= grown[tuple(trail)]
-            neighbours[tuple(trail)] |= grown[tuple(lead)]
-        grown = neighbours & (in_range | grown)
+        grown = face_neighbours(grown) & (in_range | grown)
     return grown
+
+
+def seed_ball(
+    shape: tuple[int, ...], seed: tuple[int, ...], spacing: tuple[float, ...], radius_mm: float
+) -> np.ndarray:
+    """Bool mask of voxels within ``radius_mm`` of the seed voxel (always holds the seed)."""
+    distance2 = np.zeros(shape, dtype=np.float32)
+    for axis, (length, centre, step) in enumerate(zip(shape, seed, spacing, strict=True)):
+        offsets = (np.arange(length, dtype=np.float32) - centre) * np.float32(step)
+        view = [1] * len(shape)
+        view[axis] = length
+        distance2 = distance2 + (offsets * offsets).reshape(view)
+    ball = distance2 <= np.float32(radius_mm * radius_mm)
+    ball[seed] = True
+    return ball
+
+
+def seed_marker(
+    image: np.ndarray,
+    stats: IntensityStats,
+    seed: tuple[int, ...],
+    spacing: tuple[float, ...],
+    radius_mm: float,
+) -> np.ndarray:
+    """Voxels near the seed (within ``radius_mm``) that lie in the accepted range, and the seed.
+
+    Used as the object label of marker-based methods: small enough to sit inside the
+    structure, restricted to its intensities so it never straddles an edge.
+    """
+    ball = seed_ball(image.shape, seed, spacing, radius_mm)
+    marker = ball & (image >= stats.low) & (image <= stats.high)
+    marker[seed] = True
+    return marker
+
+
+def unlike_seed(image: np.ndarray, stats: IntensityStats, margin: float) -> np.ndarray:
+    """Voxels lying more than ``margin`` half-ranges outside [low, high], raw and smoothed.
+
+    Used as the background label of marker-based methods. The raw test keeps smoothing
+    from dragging the object's own rim voxels into the background; the smoothed test keeps
+    single noisy voxels inside the object out of it.
+    """
+    limit = np.float32(margin)
+    return (outside_range(image, stats) > limit) & (outside_range(smooth(image), stats) > limit)
+
+
+def face_neighbours(mask: np.ndarray) -> np.ndarray:
+    """``mask`` plus every voxel sharing a face with it (one step of 6- or 4-dilation)."""
+    grown = np.array(mask, dtype=bool, copy=True)
+    for axis in range(mask.ndim):
+        lead = [slice(None)] * mask.ndim
+        trail = [slice(None)] * mask.ndim
+        lead[axis], trail[axis] = slice(1, None), slice(None, -1)
+        grown[tuple(lead)] |= mask[tuple(trail)]
+        grown[tuple(trail)] |= mask[tuple(lead)]
+    return grown
+
+
+def erode_faces(mask: np.ndarray, steps: int) -> np.ndarray:
+    """``mask`` minus every voxel within ``steps`` face steps of its outside."""
+    eroded = np.asarray(mask, dtype=bool)
+    for _ in range(steps):
+        eroded = ~face_neighbours(~eroded)
+    return eroded
+
+
+def in_range_region(
+    image: np.ndarray, stats: IntensityStats, seed: tuple[int, ...], to_sitk: Any
+) -> np.ndarray:
+    """Face-connected region of smoothed intensities in [low, high] holding the seed."""
+    smoothed = to_sitk(smooth(image))
+    region = sitk.ConnectedThreshold(
+        smoothed,
+        seedList=[[int(v) for v in seed[::-1]]],
+        lower=float(stats.low),
+        upper=float(stats.high),
+    )
+    return sitk.GetArrayViewFromImage(region) > 0

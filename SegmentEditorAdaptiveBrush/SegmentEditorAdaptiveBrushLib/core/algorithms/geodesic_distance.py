@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import SimpleITK as sitk  # noqa: N813  (the alias every SimpleITK user knows)
+import SimpleITK as sitk
 
 from ..paramspec import ParamSpec
 from .base import Algorithm, BrushInput

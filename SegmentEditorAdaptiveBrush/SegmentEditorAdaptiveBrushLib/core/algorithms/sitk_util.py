@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import SimpleITK as sitk  # noqa: N813  (the alias every SimpleITK user knows)
+import SimpleITK as sitk
 
 
 def to_sitk(array: np.ndarray, spacing_kji: tuple[float, float, float]) -> sitk.Image:

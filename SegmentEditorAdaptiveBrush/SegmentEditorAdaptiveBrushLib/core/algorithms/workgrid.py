@@ -1,11 +1,17 @@
-"""The grid an algorithm computes on: the ROI without flat axes, coarsened when it is large.
+"""The grid an algorithm computes on: the brush's box, flat axes dropped, coarse when large.
 
-A brush's latency grows with the number of voxels an algorithm visits. Large ROIs are
-therefore averaged over small integer blocks (finest axes first, so voxels get closer to
-isotropic) until at most ``max_voxels`` remain, and the result is expanded back to the ROI
-by repetition; the brush clip and post-processing then run at full resolution. Axes of
-length one (a 2D brush in an axis-aligned slice) are dropped so that filters which need at
-least a few pixels per dimension see a 2D image.
+A brush's latency grows with the number of voxels an algorithm visits, so the work grid is
+kept small in three ways:
+
+- it covers only the brush's bounding box plus ``CONTEXT`` voxels (the smoothing and
+  gradient need one or two neighbours), not the whole ROI margin: results are clipped to
+  the brush anyway, and a flood that left the brush and came back would be cut off there;
+- large boxes are averaged over small integer blocks (the axis with the thinnest voxels
+  first, so voxels get closer to isotropic) until at most ``max_voxels`` remain; the
+  result is expanded back by repetition, and the brush clip and post-processing then run
+  at full resolution;
+- axes of length one (a 2D brush in an axis-aligned slice) are dropped, so filters that
+  need a few pixels per dimension see a 2D image.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-import SimpleITK as sitk  # noqa: N813  (the alias every SimpleITK user knows)
+import SimpleITK as sitk
 
 from .base import BrushInput
 
 logger = logging.getLogger(__name__)
+
+# Voxels kept around the brush's box so edges at the brush rim still see both sides.
+CONTEXT = 2
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class WorkGrid:
         Work-grid voxel size in mm, numpy axis order.
     roi_shape : tuple of int
         Shape (k, j, i) of the full-resolution ROI.
+    box : tuple of slice
+        The part (k, j, i) of the ROI that the work grid covers.
     factors : tuple of int
         Block size (k, j, i) of one work-grid voxel in ROI voxels.
     kept_axes : tuple of int
@@ -48,13 +59,9 @@ class WorkGrid:
     seed: tuple[int, ...]
     spacing: tuple[float, ...]
     roi_shape: tuple[int, int, int]
+    box: tuple[slice, slice, slice]
     factors: tuple[int, int, int]
     kept_axes: tuple[int, ...]
-
-    @property
-    def coarse(self) -> bool:
-        """True when the work grid is coarser than the ROI."""
-        return any(f > 1 for f in self.factors)
 
     @property
     def seed_xyz(self) -> list[int]:
@@ -68,19 +75,16 @@ class WorkGrid:
         return image
 
     def expand(self, mask: np.ndarray) -> np.ndarray:
-        """Bool (k, j, i) ROI mask from a work-grid mask (blocks repeated, edges cropped)."""
-        full = np.asarray(mask, dtype=bool).reshape(self._coarse_shape())
+        """Bool (k, j, i) ROI mask from a work-grid mask (blocks repeated, outside box False)."""
+        box_shape = tuple(s.stop - s.start for s in self.box)
+        coarse_shape = tuple(_blocks(n, f) for n, f in zip(box_shape, self.factors, strict=True))
+        full = np.asarray(mask, dtype=bool).reshape(coarse_shape)
         for axis, factor in enumerate(self.factors):
             if factor > 1:
                 full = np.repeat(full, factor, axis=axis)
-        return np.ascontiguousarray(full[tuple(slice(0, n) for n in self.roi_shape)])
-
-    def _coarse_shape(self) -> tuple[int, int, int]:
-        return (
-            _blocks(self.roi_shape[0], self.factors[0]),
-            _blocks(self.roi_shape[1], self.factors[1]),
-            _blocks(self.roi_shape[2], self.factors[2]),
-        )
+        roi = np.zeros(self.roi_shape, dtype=bool)
+        roi[self.box] = full[tuple(slice(0, n) for n in box_shape)]
+        return roi
 
 
 def make_work_grid(inp: BrushInput, max_voxels: int) -> WorkGrid:
@@ -89,34 +93,47 @@ def make_work_grid(inp: BrushInput, max_voxels: int) -> WorkGrid:
     Parameters
     ----------
     inp : BrushInput
-        The ROI, seed and spacing (mm, (k, j, i)).
+        The ROI (k, j, i), seed, brush and spacing (mm, (k, j, i)).
     max_voxels : int
-        Voxel budget of the algorithm; ROIs within it are used at full resolution.
+        Voxel budget of the algorithm; boxes within it are used at full resolution.
     """
-    shape = tuple(int(n) for n in inp.image.shape)
+    box = brush_box(inp.brush, inp.seed)
+    image, brush = inp.image[box], inp.brush[box]
+    shape = (int(image.shape[0]), int(image.shape[1]), int(image.shape[2]))
     factors = block_factors(shape, inp.spacing, max_voxels)
-    image, brush = inp.image, inp.brush
     if any(f > 1 for f in factors):
-        image = _block_mean(inp.image, factors)
-        brush = _block_any(inp.brush, factors)
-        logger.debug("ROI %s coarsened by %s to %s", shape, factors, image.shape)
+        image = block_reduce(image, factors, "mean")
+        brush = block_reduce(brush, factors, "any")
+        logger.debug("work box %s coarsened by %s to %s", shape, factors, image.shape)
     kept = tuple(axis for axis in range(3) if shape[axis] > 1)
     flat = tuple(axis for axis in range(3) if shape[axis] == 1)
-    seed = tuple(int(inp.seed[a]) // factors[a] for a in kept)
-    spacing = tuple(float(inp.spacing[a]) * factors[a] for a in kept)
+    seed = tuple((int(inp.seed[a]) - box[a].start) // factors[a] for a in kept)
     return WorkGrid(
         image=np.ascontiguousarray(np.squeeze(image, axis=flat), dtype=np.float32),
-        brush=np.ascontiguousarray(np.squeeze(brush, axis=flat)),
+        brush=np.ascontiguousarray(np.squeeze(brush, axis=flat), dtype=bool),
         seed=seed,
-        spacing=spacing,
-        roi_shape=(shape[0], shape[1], shape[2]),
+        spacing=tuple(float(inp.spacing[a]) * factors[a] for a in kept),
+        roi_shape=(int(inp.image.shape[0]), int(inp.image.shape[1]), int(inp.image.shape[2])),
+        box=box,
         factors=factors,
         kept_axes=kept,
     )
 
 
+def brush_box(brush: np.ndarray, seed: tuple[int, int, int]) -> tuple[slice, slice, slice]:
+    """Slices (k, j, i) of the brush's bounding box (holding the seed) plus ``CONTEXT``."""
+    bounds = []
+    for axis in range(3):
+        others = tuple(a for a in range(3) if a != axis)
+        present = np.flatnonzero(brush.any(axis=others))
+        low = min(int(present[0]), seed[axis]) if present.size else seed[axis]
+        high = max(int(present[-1]), seed[axis]) if present.size else seed[axis]
+        bounds.append(slice(max(low - CONTEXT, 0), min(high + 1 + CONTEXT, brush.shape[axis])))
+    return (bounds[0], bounds[1], bounds[2])
+
+
 def block_factors(
-    shape: tuple[int, ...], spacing: tuple[float, float, float], max_voxels: int
+    shape: tuple[int, int, int], spacing: tuple[float, float, float], max_voxels: int
 ) -> tuple[int, int, int]:
     """Integer block sizes (k, j, i) that bring ``shape`` within ``max_voxels``.
 
@@ -133,27 +150,32 @@ def block_factors(
     return (factors[0], factors[1], factors[2])
 
 
+def block_reduce(array: np.ndarray, factors: tuple[int, int, int], mode: str) -> np.ndarray:
+    """Reduce ``array`` over blocks of ``factors``: ``mode`` "mean" (float32) or "any".
+
+    One axis at a time, so every reduction runs over a contiguous reshape; a partial last
+    block is padded by repeating the edge, which keeps the mean of uniform tissue exact.
+    """
+    out = np.asarray(array)
+    for axis, factor in enumerate(factors):
+        if factor == 1:
+            continue
+        extra = _blocks(out.shape[axis], factor) * factor - out.shape[axis]
+        if extra:
+            pad = [(0, 0)] * out.ndim
+            pad[axis] = (0, extra)
+            out = np.pad(out, pad, mode="edge")
+        split = out.shape[:axis] + (out.shape[axis] // factor, factor) + out.shape[axis + 1 :]
+        if mode == "any":
+            out = np.asarray(out.reshape(split).any(axis=axis + 1))
+        else:
+            out = out.reshape(split).mean(axis=axis + 1, dtype=np.float32)
+    return out
+
+
 def _blocks(length: int, factor: int) -> int:
     return -(-length // factor)
 
 
-def _count(shape: tuple[int, ...], factors: list[int]) -> int:
+def _count(shape: tuple[int, int, int], factors: list[int]) -> int:
     return int(np.prod([_blocks(n, f) for n, f in zip(shape, factors, strict=True)]))
-
-
-def _padded_blocks(array: np.ndarray, factors: tuple[int, int, int]) -> np.ndarray:
-    """View of ``array`` (edge-padded to whole blocks) as (nk, fk, nj, fj, ni, fi)."""
-    pad = [(0, _blocks(n, f) * f - n) for n, f in zip(array.shape, factors, strict=True)]
-    if any(after for _, after in pad):
-        array = np.pad(array, pad, mode="edge")
-    nk, nj, ni = (n // f for n, f in zip(array.shape, factors, strict=True))
-    return array.reshape(nk, factors[0], nj, factors[1], ni, factors[2])
-
-
-def _block_mean(array: np.ndarray, factors: tuple[int, int, int]) -> np.ndarray:
-    blocks = _padded_blocks(np.asarray(array, dtype=np.float32), factors)
-    return blocks.mean(axis=(1, 3, 5), dtype=np.float32)
-
-
-def _block_any(mask: np.ndarray, factors: tuple[int, int, int]) -> np.ndarray:
-    return np.asarray(_padded_blocks(np.asarray(mask, dtype=bool), factors).any(axis=(1, 3, 5)))
