@@ -637,12 +637,14 @@ class CheckpointStore:
         if step_index < -1:
             raise CheckpointDataError(f"step must be >= -1 (the initial state), got {step_index}")
         position = bisect.bisect_right(self._steps, step_index)
-        dropped = [self._by_step.pop(step) for step in self._steps[position:]]
-        del self._steps[position:]
+        dropped = [self._by_step[step] for step in self._steps[position:]]
+        # sized while the chain is whole (a keyframe's own bytes depend on the one before);
+        # what stays shares nothing with a dropped suffix, so its sizes do not change
+        self._bytes_held -= sum(checkpoint.size_bytes() for checkpoint in dropped)
         for checkpoint in dropped:
-            # a suffix shares no keyframe chunks with what stays, so sizes subtract exactly
-            self._bytes_held -= checkpoint.size_bytes()
+            del self._by_step[checkpoint.step_index]
             checkpoint._detach()
+        del self._steps[position:]
         if self._bytes_held <= self.budget_bytes:
             self._warned_over_budget = False
         if self._bytes_held <= self.budget_bytes // 2:
