@@ -208,3 +208,44 @@ def test_hand_strokes_are_recorded_as_branch_actions(runner):
     assert [a.type for a in saved.actions] == ["set_algorithm", "paint", "paint", "erase"]
     runner.stop_branch()
     assert runner.current_step == 1 and not runner.is_branching()
+
+
+def test_manual_action_before_the_branch_point_moves_it(runner):
+    """Regression: rewinding inside a branch to before its start and painting used to keep
+    the old branch point (negative slice of the manual actions, restore of a dropped
+    checkpoint on stop_branch)."""
+    runner.goto_step(3)
+    runner.start_branch()
+    runner.add_manual_action(RecipeAction.paint(LUNG_POINTS[0], brush_radius_mm=8.0))
+    runner.goto_step(1)
+    runner.add_manual_action(RecipeAction.erase(LUNG_POINTS[0], brush_radius_mm=8.0))
+    assert runner.current_step == 2 and runner.total_steps() == 3
+    saved = runner.save_branch()
+    assert saved.metadata["branch_step"] == 1
+    assert [a.type for a in saved.actions] == ["set_algorithm", "paint", "erase"]
+    runner.stop_branch()
+    assert runner.current_step == 1 and runner.total_steps() == 5
+    expected = SteppingRecipeRunner(small_recipe())
+    expected.setup()
+    try:
+        expected.goto_step(1)
+        assert np.array_equal(runner.current_segment_array(), expected.current_segment_array())
+    finally:
+        expected.cleanup()
+
+
+def test_stop_branch_when_the_branch_point_was_thinned(clean_scene):
+    runner = SteppingRecipeRunner(small_recipe(), checkpoint_budget_bytes=1)
+    runner.setup()
+    try:
+        runner.goto_step(3)
+        reference = runner.current_segment_array()
+        runner.start_branch()
+        for point in LUNG_POINTS:
+            runner.add_manual_action(RecipeAction.paint(point, brush_radius_mm=6.0))
+        assert 3 not in [c.step_index for c in runner.checkpoints]
+        runner.stop_branch()
+        assert runner.current_step == 3
+        assert np.array_equal(runner.current_segment_array(), reference)
+    finally:
+        runner.cleanup()

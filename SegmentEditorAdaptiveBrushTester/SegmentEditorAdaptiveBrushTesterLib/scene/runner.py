@@ -295,20 +295,14 @@ class SteppingRecipeRunner:
         Backwards it restores the nearest kept checkpoint and re-executes what was thinned;
         forwards it restores kept checkpoints and executes the missing steps.
         """
-        store = self._require_store()
+        self._require_store()
         if not -1 <= step_index < self.total_steps():
             raise ValueError(
                 f"step {step_index} does not exist: valid steps are -1..{self.total_steps() - 1}"
             )
         if step_index == self.current_step:
             return True
-        base = store.nearest_kept_at_or_before(step_index)
-        if base != self.current_step:
-            self._restore(base)
-        while self.current_step < step_index:
-            self._execute(self.current_step + 1)
-        if base == step_index:
-            self._notify_step(step_index)
+        self._move_to(step_index)
         return True
 
     def run_to_end(self) -> int:
@@ -336,10 +330,10 @@ class SteppingRecipeRunner:
         store = self._require_store()
         if not self._branching or self._branch_point is None:
             raise RunnerError("no branch is being recorded")
-        self._restore(self._branch_point)
+        if self.current_step != self._branch_point:
+            self._move_to(self._branch_point)
         self._branching = False
         store.truncate_after(self._branch_point)
-        self._notify_step(self.current_step)
 
     def add_manual_action(self, action: RecipeAction) -> SegmentationCheckpoint:
         """Execute ``action`` on the scene as the next step of the branch and record it."""
@@ -347,12 +341,16 @@ class SteppingRecipeRunner:
         if not self._branching or self._branch_point is None:
             raise RunnerError("start_branch() before adding manual actions")
         action.validate()
+        saved = (self._branch_point, list(self._branch_actions))
+        if self.current_step < self._branch_point:
+            # Rewound before the branch point: the branch now starts here.
+            self._branch_point, self._branch_actions = self.current_step, []
         kept = self.current_step - self._branch_point
         self._branch_actions = self._branch_actions[:kept] + [action]
         try:
             return self._execute(self.current_step + 1)
         except BaseException:
-            self._branch_actions.pop()
+            self._branch_point, self._branch_actions = saved
             raise
 
     def _record_hand_stroke(
@@ -428,6 +426,18 @@ class SteppingRecipeRunner:
         params = self._require_logic().parameters
         values = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
         return {"parameters": values}
+
+    def _move_to(self, step_index: int) -> None:
+        """Restore the nearest kept checkpoint at or before ``step_index``, then execute the
+        steps after it; notifies the arrival step when no step was executed."""
+        store = self._require_store()
+        base = store.nearest_kept_at_or_before(step_index)
+        if base != self.current_step:
+            self._restore(base)
+        while self.current_step < step_index:
+            self._execute(self.current_step + 1)
+        if base == step_index:
+            self._notify_step(step_index)
 
     def _execute(self, step_index: int) -> SegmentationCheckpoint:
         store, logic = self._require_store(), self._require_logic()
