@@ -105,7 +105,7 @@ def geodesic_distance(inp: BrushInput) -> np.ndarray:
     march.SetStoppingValue(limit * 1.05)
     arrival = march.Execute(grid.to_sitk(speed_image(grid, inp)))
     selected = sitk.GetArrayViewFromImage(arrival) <= limit
-    return grid.expand(grow_into_range(selected, grid.image, inp.stats))
+    return grid.expand(grow_into_range(selected, grid.image, inp.stats, steps=2))
 
 
 ALGORITHM = Algorithm(
