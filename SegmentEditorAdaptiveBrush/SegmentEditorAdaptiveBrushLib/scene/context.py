@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import slicer
+import vtk
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,20 @@ def _create_headless_context() -> SlicerContext:
     scene = slicer.vtkMRMLScene()
     app_logic = slicer.vtkSlicerApplicationLogic()
     app_logic.SetMRMLScene(scene)
-    logics = {}
+    logics: dict[str, Any] = {}
+    # Headless there is no Slicer home folder to find colour files in; the colour logic
+    # says so on stderr at every start although its built-in tables load. Keep it quiet.
+    verbosity = vtk.vtkLogger.GetCurrentVerbosityCutoff()
+    vtk.vtkLogger.SetStderrVerbosity(vtk.vtkLogger.VERBOSITY_OFF)
+    try:
+        _register_logics(scene, app_logic, logics)
+    finally:
+        vtk.vtkLogger.SetStderrVerbosity(verbosity)
+    logger.info("Created a headless MRML scene (slicer-core, no Qt)")
+    return SlicerContext(scene, app_logic, logics["Segmentations"], headless=True)
+
+
+def _register_logics(scene: Any, app_logic: Any, logics: dict[str, Any]) -> None:
     for name, cls in (
         ("Colors", slicer.vtkSlicerColorLogic),
         ("Volumes", slicer.vtkSlicerVolumesLogic),
@@ -73,5 +87,3 @@ def _create_headless_context() -> SlicerContext:
         logic.SetMRMLScene(scene)
         app_logic.SetModuleLogic(name, logic)
         logics[name] = logic
-    logger.info("Created a headless MRML scene (slicer-core, no Qt)")
-    return SlicerContext(scene, app_logic, logics["Segmentations"], headless=True)
