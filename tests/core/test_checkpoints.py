@@ -433,7 +433,8 @@ def test_keyframes_share_chunks_no_step_touched() -> None:
     assert sum(second[key] is first[key] for key in first) == 7
     own = checkpoint.size_bytes() - checkpoint._diff_bytes() - checkpoint._payload_bytes
     own -= checkpoints.CHECKPOINT_OVERHEAD_BYTES
-    assert own == len(second[(0, 0, 0)]) + checkpoints.BLOB_OVERHEAD_BYTES
+    slots = checkpoints.CHUNK_SLOT_BYTES * len(second)
+    assert own == len(second[(0, 0, 0)]) + checkpoints.BLOB_OVERHEAD_BYTES + slots
 
 
 def test_size_bytes_and_stats_add_up() -> None:

@@ -63,6 +63,9 @@ PATCH_OVERHEAD_BYTES = 320
 BLOB_OVERHEAD_BYTES = 128
 """Python overhead per compressed blob (bytes object, key and dict slot), measured."""
 
+CHUNK_SLOT_BYTES = 32
+"""Dict slot per chunk of a keyframe, shared chunk or not: each keyframe has its own dict."""
+
 Index3 = tuple[int, int, int]
 
 
@@ -819,6 +822,7 @@ class CheckpointStore:
         total = 0
         for seg, chunks in checkpoint._keyframe.items():
             earlier = shared.get(seg, {})
+            total += CHUNK_SLOT_BYTES * len(chunks)
             total += sum(
                 len(blob) + BLOB_OVERHEAD_BYTES
                 for key, blob in chunks.items()
