@@ -215,8 +215,7 @@ class SteppingRecipeRunner:
         context = self._context or slicer_context()
         self._context = context
         sample = self.recipe.sample_data
-        source = self.recipe.resolve_path(sample) if _looks_like_path(sample) else sample
-        self.volume_node = load_volume(context, source)
+        self.volume_node = load_volume(context, self.recipe.resolve_path(sample))
         self._created += _with_helpers(self.volume_node)
         self.segmentation_node = new_segmentation_node(
             context.scene, self.volume_node, f"{self.recipe.name} segmentation"
@@ -240,11 +239,7 @@ class SteppingRecipeRunner:
         gold = self.recipe.gold_standard
         if gold is None:
             return
-        source = (
-            self.recipe.resolve_path(gold.source)
-            if _looks_like_path(gold.source)
-            else (gold.source)
-        )
+        source = self.recipe.resolve_path(gold.source)
         name = gold.segment or self.recipe.segment_name
         self.reference_array = load_reference_array(context, source, name, self.volume_node)
 
@@ -524,10 +519,6 @@ class SteppingRecipeRunner:
             logger.exception(
                 "checkpoint callback raised at step %d; the runner goes on", checkpoint.step_index
             )
-
-
-def _looks_like_path(value: str) -> bool:
-    return value not in ("", "default") and ("/" in value or "\\" in value or "." in value)
 
 
 def _with_helpers(node: Any) -> list[Any]:
