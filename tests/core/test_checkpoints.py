@@ -371,6 +371,19 @@ def test_bad_input_raises_clear_errors() -> None:
         CheckpointStore(SMALL, "a", keyframe_interval=0)
 
 
+def test_start_again_forgets_the_old_timeline_but_a_bad_start_keeps_it() -> None:
+    store, timeline = built(5, budget_bytes=1)
+
+    with pytest.raises(CheckpointDataError):
+        store.start({"a": np.zeros((1, 1, 1), dtype=bool)})
+    assert store.last_step == 4
+    assert_same_state(store.state_at(4), timeline.state(4))
+
+    store.start({"b": np.ones(SMALL, dtype=bool)})
+    assert store.last_step == -1 and store.stats()["thinned"] == 0
+    assert store.get(-1).segment_ids == ("b", "a")  # type: ignore[union-attr]
+
+
 def test_clear_frees_everything() -> None:
     store, _ = built(5)
     handed_out = store.get(3)

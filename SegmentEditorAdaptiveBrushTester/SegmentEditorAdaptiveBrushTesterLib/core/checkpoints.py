@@ -561,11 +561,16 @@ class CheckpointStore:
             Every segment's whole mask (nonzero = inside). Missing segments are all-False.
         payload : mapping, optional
             Small JSON-able data to keep with the checkpoint (copied).
+
+        Returns
+        -------
+        SegmentationCheckpoint
+            Step -1; it tracks the given segments and the primary one.
         """
-        self.clear()
         masks = {
             seg: _check_mask(arr, self.shape, f"initial[{seg!r}]") for seg, arr in initial.items()
         }
+        self.clear()  # only once the input is known to be good: a bad call keeps the old data
         segment_ids = _extend_ids((), [*masks, self.primary_segment_id])
         checkpoint = SegmentationCheckpoint(self, -1, payload, segment_ids, ())
         empty: _Chunks = {}
@@ -619,12 +624,13 @@ class CheckpointStore:
         )
         self._append(checkpoint)
         self._maybe_take_keyframe(checkpoint)
-        self._bytes_held += checkpoint.size_bytes()
+        size = checkpoint.size_bytes()
+        self._bytes_held += size
         self._enforce_budget()
         logger.debug(
             "checkpoint step %d: %d B%s, %.2f ms",
             step_index,
-            checkpoint.size_bytes(),
+            size,
             " (keyframe)" if checkpoint.is_keyframe else "",
             (time.perf_counter() - started) * 1e3,
         )
