@@ -211,6 +211,20 @@ class SteppingRecipeRunner:
         self._branch_point = None
         self._branch_actions = []
 
+    def capture_initial_state(self) -> SegmentationCheckpoint:
+        """Take the scene as it is now as the initial state (step -1).
+
+        For segments prepared by hand (for example other segments that "overwrite other
+        segments" may edit) before the first step; only allowed at the start.
+        """
+        self._require_store()
+        if self.current_step != -1 or self._branching:
+            raise RunnerError("the initial state can only be captured at step -1")
+        self._start_store()
+        checkpoint = self._require_store().get(-1)
+        assert checkpoint is not None
+        return checkpoint
+
     def _create_nodes(self) -> None:
         context = self._context or slicer_context()
         self._context = context
@@ -357,6 +371,13 @@ class SteppingRecipeRunner:
         the checkpoints."""
         if self._store is None or logic.editor_node is not self.editor_node:
             return False
+        if self.editor_node.GetSelectedSegmentID() != self.segment_id:
+            logger.warning(
+                "A stroke in another segment than the recipe's '%s' is not recorded; "
+                "rewinding will not undo it",
+                self.recipe.segment_name,
+            )
+            return False
         if not self._branching:
             logger.info("A stroke painted by hand starts a branch at step %d", self.current_step)
             self.start_branch()
@@ -457,6 +478,8 @@ class SteppingRecipeRunner:
 
     def _run_action(self, action: RecipeAction) -> tuple[Any, dict, dict]:
         logic = self._require_logic()
+        # Recipe actions edit the recipe's segment, whatever the user selected meanwhile.
+        self.editor_node.SetSelectedSegmentID(self.segment_id)
         if action.params:
             logic.set_parameters(action.params)
         if action.type in ("set_param", "set_algorithm"):
