@@ -11,7 +11,8 @@ the seed. Four ways to turn it into an accepted range [low, high] (image units):
   ``std_multiplier`` * std, so a zone that straddles an edge still yields the seed's tissue.
 
 Edge sensitivity then scales the half-width of the range around its centre: x1.5 at 0 %,
-x1/3 at 100 % (see ``sensitivity_scale``).
+x1/3 at 100 % (see ``sensitivity_scale``). Finally the range is stretched, if needed, to
+hold the seed's own intensity (median of its 3x3x3 neighbourhood).
 """
 
 from __future__ import annotations
@@ -121,15 +122,19 @@ def sample_intensities(
     """
     zone = sampling_zone(brush, seed, spacing, params["brush_radius_mm"], params["threshold_zone"])
     values = roi[zone].astype(np.float64)
+    at_seed = seed_intensity(roi, brush, seed)
     method = params["sampling_method"]
     if method == "gmm":
-        low, high, mean, std = _gmm_range(values, seed_intensity(roi, brush, seed), params)
+        low, high, mean, std = _gmm_range(values, at_seed, params)
     else:
         mean, std = float(values.mean()), float(values.std())
         low, high = _plain_range(values, mean, std, method, params)
     scale = sensitivity_scale(params["edge_sensitivity"])
     centre, half_width = 0.5 * (low + high), 0.5 * (high - low) * scale
-    return IntensityStats(low=centre - half_width, high=centre + half_width, mean=mean, std=std)
+    # The tissue under the cursor is what the user asks for: when a zone dominated by other
+    # tissue puts the seed's own intensity outside the range, stretch the range to it.
+    low, high = min(centre - half_width, at_seed), max(centre + half_width, at_seed)
+    return IntensityStats(low=low, high=high, mean=mean, std=std)
 
 
 def _plain_range(

@@ -14,6 +14,18 @@ import SimpleITK as sitk
 
 from .base import IntensityStats
 
+# A clear edge is this many times the median gradient of tissue like the seed's...
+EDGE_RATIO = 4.0
+# ...and at least this many half-widths of the sampled range.
+EDGE_FLOOR = 0.05
+
+# -ln(0.3): the intensity speed at the ends of the accepted range is 0.3.
+INTENSITY_FALLOFF = 1.2
+
+# Axes whose spacing is at most this multiple of the finest count as thin (see
+# grow_into_range).
+THIN_AXIS_RATIO = 4.0
+
 
 def smooth(image: np.ndarray) -> np.ndarray:
     """Binomial [1, 2, 1] / 4 smoothing along every axis longer than two voxels.
@@ -66,6 +78,21 @@ def sensitivity_gain(edge_sensitivity: float) -> float:
     return float(2.0 ** ((float(edge_sensitivity) - 40.0) / 20.0))
 
 
+def edge_scale(
+    gradient: np.ndarray, smoothed: np.ndarray, stats: IntensityStats, brush: np.ndarray
+) -> float:
+    """Gradient (image units per voxel) that counts as a clear edge near the seed.
+
+    ``EDGE_RATIO`` times the median gradient over the brush's in-range voxels, i.e. the
+    texture of tissue like the seed's; the sampled range would be a poorer yardstick,
+    since a zone that touches an edge inflates it. Never below ``EDGE_FLOOR`` half-widths,
+    so noise-free images still have a finite scale.
+    """
+    like_seed = brush & (smoothed >= stats.low) & (smoothed <= stats.high)
+    texture = float(np.median(gradient[like_seed])) if like_seed.any() else 0.0
+    return max(EDGE_RATIO * texture, EDGE_FLOOR * contrast_scale(stats))
+
+
 def edge_speed(gradient: np.ndarray, scale: float, gain: float) -> np.ndarray:
     """Speed in (0, 1]: 1 on flat tissue, falling as 1 / (1 + (gain * g / scale)^2) at edges."""
     ratio = gradient * np.float32(gain / scale)
@@ -81,26 +108,35 @@ def outside_range(image: np.ndarray, stats: IntensityStats) -> np.ndarray:
 
 
 def intensity_speed(image: np.ndarray, stats: IntensityStats, weight: float) -> np.ndarray:
-    """Speed in (0, 1]: 1 inside the accepted range, Gaussian fall-off outside it.
+    """Speed in (0, 1]: a Gaussian of the distance to the centre of the accepted range.
 
-    ``weight`` 0 disables the term; at 1 a voxel one half-range outside moves at e^-4.
+    Distances are in half-widths of the range; at ``weight`` 1 the speed is 0.3 at the
+    range's ends and below 0.01 one half-width beyond them. ``weight`` 0 disables the term.
     """
-    distance = outside_range(image, stats) * np.float32(2.0 * weight)
-    return np.exp(-(distance * distance), dtype=np.float32)
+    centre = np.float32(0.5 * (float(stats.low) + float(stats.high)))
+    distance = (image - centre) * np.float32(1.0 / contrast_scale(stats))
+    return np.exp(distance * distance * np.float32(-INTENSITY_FALLOFF * weight), dtype=np.float32)
 
 
 def grow_into_range(
-    mask: np.ndarray, image: np.ndarray, stats: IntensityStats, steps: int = 1
+    mask: np.ndarray,
+    image: np.ndarray,
+    stats: IntensityStats,
+    spacing: tuple[float, ...],
+    steps: int = 1,
 ) -> np.ndarray:
-    """Add face neighbours of ``mask`` whose intensity is in [low, high], ``steps`` times.
+    """Add neighbours of ``mask`` whose intensity is in [low, high], ``steps`` times.
 
-    Gradient-based speeds stall the front one voxel short of an edge, because a central
-    difference marks the voxels on both sides of it; this step recovers the inner one.
+    Gradient-based speeds stall the front a voxel short of an edge, because a central
+    difference (after smoothing) marks the voxels on both sides of it; this recovers them.
+    Only along thin axes (spacing at most twice the finest): across 5 mm slices one step
+    would add a whole partial-volume slice.
     """
+    axes = thin_axes(spacing)
     grown = np.array(mask, dtype=bool, copy=True)
     in_range = (image >= stats.low) & (image <= stats.high)
     for _ in range(steps):
-        grown = face_neighbours(grown) & (in_range | grown)
+        grown = face_neighbours(grown, axes) & (in_range | grown)
     return grown
 
 
@@ -148,10 +184,10 @@ def unlike_seed(image: np.ndarray, stats: IntensityStats, margin: float) -> np.n
     return (outside_range(image, stats) > limit) & (outside_range(smooth(image), stats) > limit)
 
 
-def face_neighbours(mask: np.ndarray) -> np.ndarray:
-    """``mask`` plus every voxel sharing a face with it (one step of 6- or 4-dilation)."""
+def face_neighbours(mask: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """``mask`` plus every voxel sharing a face with it along ``axes`` (default: all)."""
     grown = np.array(mask, dtype=bool, copy=True)
-    for axis in range(mask.ndim):
+    for axis in range(mask.ndim) if axes is None else axes:
         lead = [slice(None)] * mask.ndim
         trail = [slice(None)] * mask.ndim
         lead[axis], trail[axis] = slice(1, None), slice(None, -1)
@@ -160,11 +196,17 @@ def face_neighbours(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
-def erode_faces(mask: np.ndarray, steps: int) -> np.ndarray:
-    """``mask`` minus every voxel within ``steps`` face steps of its outside."""
+def thin_axes(spacing: tuple[float, ...]) -> tuple[int, ...]:
+    """Axes whose spacing is at most ``THIN_AXIS_RATIO`` times the finest one."""
+    finest = min(spacing)
+    return tuple(a for a, step in enumerate(spacing) if step <= THIN_AXIS_RATIO * finest)
+
+
+def erode_faces(mask: np.ndarray, steps: int, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """``mask`` minus every voxel within ``steps`` face steps (along ``axes``) of its outside."""
     eroded = np.asarray(mask, dtype=bool)
     for _ in range(steps):
-        eroded = ~face_neighbours(~eroded)
+        eroded = ~face_neighbours(~eroded, axes)
     return eroded
 
 

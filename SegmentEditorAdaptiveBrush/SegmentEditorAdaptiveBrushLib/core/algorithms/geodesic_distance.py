@@ -16,7 +16,7 @@ import SimpleITK as sitk
 from ..paramspec import ParamSpec
 from .base import Algorithm, BrushInput
 from .features import (
-    contrast_scale,
+    edge_scale,
     edge_speed,
     gradient_magnitude,
     grow_into_range,
@@ -65,11 +65,13 @@ PARAMETERS = (
 def speed_image(grid: WorkGrid, inp: BrushInput) -> np.ndarray:
     """Speed in (0, 1] on the work grid, normalised so the seed's tissue moves at about 1."""
     params = inp.params
-    scale = contrast_scale(inp.stats)
+    smoothed = smooth(grid.image)
+    gradient = gradient_magnitude(grid.image)
+    scale = edge_scale(gradient, smoothed, inp.stats, grid.brush)
     gain = sensitivity_gain(params["edge_sensitivity"])
-    speed = edge_speed(gradient_magnitude(grid.image), scale, gain)
+    speed = edge_speed(gradient, scale, gain)
     # Smoothed intensities, so single noisy voxels inside the structure do not stall it.
-    speed *= intensity_speed(smooth(grid.image), inp.stats, params["geodesic_intensity_weight"])
+    speed *= intensity_speed(smoothed, inp.stats, params["geodesic_intensity_weight"])
     speed = _normalise_at_seed(speed, grid.seed)
     speed[~grid.brush] = 0.0
     return np.maximum(speed, np.float32(MIN_SPEED), out=speed, where=grid.brush)
@@ -105,7 +107,7 @@ def geodesic_distance(inp: BrushInput) -> np.ndarray:
     march.SetStoppingValue(limit * 1.05)
     arrival = march.Execute(grid.to_sitk(speed_image(grid, inp)))
     selected = sitk.GetArrayViewFromImage(arrival) <= limit
-    return grid.expand(grow_into_range(selected, grid.image, inp.stats, steps=2))
+    return grid.expand(grow_into_range(selected, grid.image, inp.stats, grid.spacing, steps=2))
 
 
 ALGORITHM = Algorithm(

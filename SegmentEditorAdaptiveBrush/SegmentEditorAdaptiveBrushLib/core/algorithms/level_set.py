@@ -16,7 +16,7 @@ import SimpleITK as sitk
 
 from ..paramspec import ParamSpec
 from .base import Algorithm, BrushInput
-from .features import sensitivity_gain, smooth
+from .features import in_range_region, seed_ball, sensitivity_gain
 from .workgrid import WorkGrid, make_work_grid
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ NAME = "level_set"
 # Every iteration touches the narrow band around the front; on this budget 30 iterations of
 # a 25 mm brush stay within tens of milliseconds.
 MAX_VOXELS = 20_000
+
+# Radius of the ball around the seed the front starts from, in % of the brush radius.
+START_BALL = 10.0
 
 PARAMETERS = (
     ParamSpec(
@@ -52,11 +55,17 @@ PARAMETERS = (
 
 
 def initial_region(grid: WorkGrid, inp: BrushInput) -> sitk.Image:
-    """uint8 in-range region connected to the seed, on the smoothed work image."""
-    smoothed = grid.to_sitk(smooth(grid.image))
-    return sitk.ConnectedThreshold(
-        smoothed, seedList=[grid.seed_xyz], lower=float(inp.stats.low), upper=float(inp.stats.high)
-    )
+    """uint8 start region: the seed's in-range region (smoothed image) and a small ball.
+
+    The ball (``START_BALL`` % of the radius, at least two finest work voxels) gives the front a
+    body when the smoothed seed lies outside the range, where a single voxel would be
+    erased by the curvature term. Clipped to the brush so that the zero level always
+    exists: a region filling the whole work grid has no boundary, and nothing came back.
+    """
+    radius = max(inp.params["brush_radius_mm"] * START_BALL / 100.0, 2.0 * min(grid.spacing))
+    ball = seed_ball(grid.image.shape, grid.seed, grid.spacing, radius)
+    region = in_range_region(grid.image, inp.stats, grid.seed, grid.to_sitk) | ball
+    return grid.to_sitk((region & grid.brush).astype(np.uint8))
 
 
 def level_set(inp: BrushInput) -> np.ndarray:
@@ -75,7 +84,6 @@ def level_set(inp: BrushInput) -> np.ndarray:
     params = inp.params
     grid = make_work_grid(inp, MAX_VOXELS)
     start = initial_region(grid, inp)
-    start[grid.seed_xyz] = 1
     # ITK's segmentation level sets take the object as the negative side of the zero level;
     # the filter rebuilds a distance function around that level itself, so a two-valued
     # image is enough and saves computing a distance map.
@@ -91,7 +99,13 @@ def level_set(inp: BrushInput) -> np.ndarray:
     )
     evolve.SetCurvatureScaling(float(curvature))
     result = evolve.Execute(initial, grid.to_sitk(grid.image))
-    return grid.expand(sitk.GetArrayViewFromImage(result) <= 0)
+    inside = sitk.GetArrayFromImage(result) <= 0
+    if not inside[grid.seed]:
+        # Intensities around the seed lie outside the sampled range (a zone dominated by
+        # other tissue), so the front collapsed; the start region is the better answer.
+        logger.warning("level set lost the seed; returning its start region instead")
+        inside = sitk.GetArrayFromImage(start) > 0
+    return grid.expand(inside)
 
 
 ALGORITHM = Algorithm(

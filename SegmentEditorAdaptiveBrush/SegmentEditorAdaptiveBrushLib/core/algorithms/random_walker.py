@@ -26,6 +26,7 @@ from .features import (
     in_range_region,
     seed_marker,
     sensitivity_gain,
+    thin_axes,
     unlike_seed,
 )
 from .workgrid import WorkGrid, make_work_grid
@@ -89,7 +90,8 @@ def confident_object(grid: WorkGrid, inp: BrushInput) -> np.ndarray:
     tiny label on uniform tissue conjugate gradients took hundreds of milliseconds).
     """
     region = in_range_region(grid.image, inp.stats, grid.seed, grid.to_sitk)
-    return erode_faces(region, UNCERTAIN_BAND)
+    # Only along thin axes: two 5 mm slices off each side would erase a small lesion.
+    return erode_faces(region, UNCERTAIN_BAND, thin_axes(grid.spacing))
 
 
 def _drop_unreachable(labels: np.ndarray, grid: WorkGrid) -> np.ndarray:

@@ -78,7 +78,7 @@ def region_growing(inp: BrushInput) -> np.ndarray:
         grid.to_sitk(allowed.astype(np.uint8)), seedList=[grid.seed_xyz], lower=1, upper=1
     )
     region = sitk.GetArrayViewFromImage(flood) > 0
-    return grid.expand(grow_into_range(region, grid.image, inp.stats, steps=2))
+    return grid.expand(grow_into_range(region, grid.image, inp.stats, grid.spacing, steps=2))
 
 
 ALGORITHM = Algorithm(

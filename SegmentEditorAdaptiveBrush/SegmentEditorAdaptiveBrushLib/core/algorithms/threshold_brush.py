@@ -4,8 +4,9 @@ The threshold is computed by one of SimpleITK's histogram methods from the inten
 inside the brush; the voxels on the same side as the seed's neighbourhood are kept (the
 polarity follows the seed). When the seed's side still holds two classes it is split again,
 up to three times. A split is only accepted when the two sides are separated by enough
-pooled standard deviations; edge sensitivity sets that requirement (3 at the default 40 %,
-lower = stricter brush at higher sensitivity).
+pooled standard deviations; edge sensitivity sets that requirement (at the default 40 %:
+3 for the first split, 5 for further ones; lower, so a stricter brush, at higher
+sensitivity).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ MAX_SPLITS = 3
 # A class needs this many voxels before it is split again.
 MIN_VALUES = 16
 
-SEPARATION_AT_DEFAULT = 3.0
+FIRST_SEPARATION = 3.0
+FURTHER_SEPARATION = 5.0
 
 THRESHOLD_FILTERS = {
     "otsu": sitk.OtsuThresholdImageFilter,
@@ -91,13 +93,17 @@ def separation(upper: np.ndarray, lower: np.ndarray) -> float:
     return float(upper.mean() - lower.mean()) / max(pooled, 1e-6)
 
 
-def required_separation(edge_sensitivity: float) -> float:
-    """Separation a split needs to count as an edge: 4.2 at 0 %, 3 at 40 %, 1.8 at 100 %.
+def required_separation(edge_sensitivity: float, first: bool) -> float:
+    """Separation a split needs to count as an edge, in pooled standard deviations.
 
-    Splitting one Gaussian at its mean gives two halves 2.7 apart, so from about 60 %
-    sensitivity up, noisy uniform tissue may be split too.
+    The first split needs 3 at the default sensitivity (40 %): splitting one Gaussian at
+    its mean gives two halves 2.7 apart, so uniform noisy tissue is left whole. Further
+    splits need 5: a skewed lesion (partial-volume tail) splits at 3.5-3.8, a real third
+    tissue far higher. Both shrink by gain ** 0.25 (x0.59 at 100 %, x1.41 at 0 %), so from
+    about 60 % sensitivity on, uniform tissue may be split too.
     """
-    return SEPARATION_AT_DEFAULT / float(sensitivity_gain(edge_sensitivity)) ** 0.25
+    base = FIRST_SEPARATION if first else FURTHER_SEPARATION
+    return base / float(sensitivity_gain(edge_sensitivity)) ** 0.25
 
 
 def seed_interval(
@@ -110,8 +116,8 @@ def seed_interval(
     the two sides are separated enough, so the interval narrows to the seed's own class.
     """
     low, high = -np.inf, np.inf
-    needed = required_separation(params["edge_sensitivity"])
-    for _ in range(MAX_SPLITS):
+    for split in range(MAX_SPLITS):
+        needed = required_separation(params["edge_sensitivity"], first=split == 0)
         current = values[(values >= low) & (values < high)]
         if current.size < MIN_VALUES or float(current.max()) <= float(current.min()):
             break
