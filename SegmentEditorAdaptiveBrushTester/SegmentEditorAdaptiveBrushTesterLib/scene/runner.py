@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -259,6 +259,8 @@ class SteppingRecipeRunner:
 
     def _start_store(self) -> None:
         shape = volume_array(self.volume_node).shape
+        if self._store is not None:
+            self._store.clear()
         self._store = CheckpointStore(shape, str(self.segment_id), budget_bytes=self._budget)
         initial = {
             sid: read_segment_full(self.segmentation_node, sid, shape, self._matrix())
@@ -551,4 +553,4 @@ def _with_helpers(node: Any) -> list[Any]:
     return [node, *helpers, *([storage] if storage is not None else [])]
 
 
-__all__: Sequence[str] = ["RunnerError", "StepError", "SteppingRecipeRunner"]
+__all__ = ["RunnerError", "StepError", "SteppingRecipeRunner"]
