@@ -82,8 +82,9 @@ def confidence_connected(inp: BrushInput) -> np.ndarray:
     params = inp.params
     grid = make_work_grid(inp, MAX_VOXELS)
     factor = effective_multiplier(params["confidence_multiplier"], params["edge_sensitivity"])
+    at_seed = float(np.median(grid.image[tuple(slice(max(s - 1, 0), s + 2) for s in grid.seed)]))
     mean, std = float(inp.stats.mean), float(inp.stats.std)
-    region = flood(grid, mean - factor * std, mean + factor * std)
+    region = flood(grid, *_accepted(mean, std, factor, at_seed))
     for _ in range(int(params["confidence_iterations"])):
         # Statistics of the region inside the brush only: what the flood found beyond it
         # is cut off later and must not steer the range.
@@ -91,8 +92,17 @@ def confidence_connected(inp: BrushInput) -> np.ndarray:
         if values.size < 2:
             break
         mean, std = float(values.mean()), float(values.std())
-        region = flood(grid, mean - factor * std, mean + factor * std)
+        region = flood(grid, *_accepted(mean, std, factor, at_seed))
     return grid.expand(region)
+
+
+def _accepted(mean: float, std: float, factor: float, at_seed: float) -> tuple[float, float]:
+    """mean +/- factor * std, stretched to hold the seed's neighbourhood median.
+
+    A region that leaked into darker tissue pulls the mean away from a bright seed; the
+    next pass then excluded the seed itself and collapsed to a single voxel.
+    """
+    return min(mean - factor * std, at_seed), max(mean + factor * std, at_seed)
 
 
 ALGORITHM = Algorithm(
