@@ -22,7 +22,8 @@ from ..core.brush import BrushResult, compute_brush
 from ..core.params import PARAMETERS, BrushParameters
 from .context import SlicerContext, slicer_context
 from .errors import SceneError
-from .volume import ijk_to_ras, oriented_image, volume_array
+from .segments import modify_segment_box
+from .volume import ijk_to_ras, volume_array
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +87,25 @@ class AdaptiveBrushLogic:
         self.context = context or slicer_context()
         self.editor_node = editor_node
         self.editor_logic = new_editor_logic(self.context, editor_node)
+        self._cached_parameters: BrushParameters | None = None
+        self._cached_mtime = -1
 
     # Parameters -------------------------------------------------------------------------
 
     @property
     def parameters(self) -> BrushParameters:
-        """The complete parameter set stored in the editor node (defaults where unset)."""
+        """The complete parameter set stored in the editor node (defaults where unset).
+
+        Parsed again only when the editor node changed since the last read (any attribute
+        change bumps its modification time), so reading it per stroke costs nothing.
+        """
+        mtime = self.editor_node.GetMTime()
+        if self._cached_parameters is None or self._cached_mtime != mtime:
+            self._cached_parameters = self._read_parameters()
+            self._cached_mtime = mtime
+        return self._cached_parameters
+
+    def _read_parameters(self) -> BrushParameters:
         stored = {}
         for name in PARAMETERS:
             text = self.editor_node.GetAttribute(ATTRIBUTE_PREFIX + name)
@@ -154,21 +168,27 @@ class AdaptiveBrushLogic:
         )
 
     def apply_plan(self, plan: StrokePlan) -> None:
-        """Write a planned stroke into the selected segment, honouring the editor's masking."""
+        """Write a planned stroke into the selected segment, honouring the editor's masking.
+
+        Each point's result is written into the segment's stored labelmap in place where
+        possible (see ``segments.modify_segment_box``); only the brush box is touched.
+        """
+        started = time.perf_counter()
         segmentation, volume, segment_id = self.nodes()
-        matrix = ijk_to_ras(volume)
-        mode = (
-            self.editor_logic.ModificationModeRemove
-            if plan.erase
-            else self.editor_logic.ModificationModeAdd
-        )
+        matrix, voxels = ijk_to_ras(volume), volume_array(volume)
         for result in plan.results:
-            if not result.mask.any():
-                continue
-            image = oriented_image(result.mask, result.region.start, matrix)
-            self.editor_logic.ModifySegmentByLabelmap(
-                segmentation, segment_id, image, mode, True, False
-            )
+            if result.mask.any():
+                modify_segment_box(
+                    self.editor_logic,
+                    segmentation,
+                    segment_id,
+                    result.region.start,
+                    result.mask,
+                    plan.erase,
+                    matrix,
+                    voxels,
+                )
+        logger.debug("stroke written in %.1f ms", (time.perf_counter() - started) * 1000)
 
     def stroke(
         self,

@@ -1,0 +1,398 @@
+"""In-place segment writes on real MRML nodes, checked against Slicer's own editor logic.
+
+Every in-place write must give exactly what ``vtkSlicerSegmentEditorLogic`` gives on a twin
+segmentation with the same layers, masking settings and visibilities; the other tests pin
+down layers, extents, events, undo and the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+import slicer
+import vtk
+from SegmentEditorAdaptiveBrushLib.scene.effect_logic import new_editor_logic
+from SegmentEditorAdaptiveBrushLib.scene.segments import (
+    BINARY_LABELMAP,
+    modify_segment_box,
+    read_segment_full,
+    write_segment_box,
+    write_segments_box,
+    write_segments_boxes,
+)
+from SegmentEditorAdaptiveBrushLib.scene.volume import ijk_to_ras, oriented_image, volume_array
+from SegmentEditorAdaptiveBrushTesterLib.scene.sample_data import load_volume
+from vtk.util.misc import calldata_type
+
+EDITOR = slicer.vtkMRMLSegmentEditorNode
+SEGMENTATION = slicer.vtkMRMLSegmentationNode
+SEGMENTS_LOGGER = "SegmentEditorAdaptiveBrushLib.scene.segments"
+
+# Brush box (k, j, i) in the chest CT (34 x 128 x 128), over lung and chest wall.
+BOX_START = (12, 50, 20)
+BOX_SHAPE = (8, 24, 24)
+
+
+@pytest.fixture(scope="module")
+def volume(context):
+    node = load_volume(context, "default")
+    yield node
+    for helper in (node.GetDisplayNode(), node.GetStorageNode(), node):
+        if helper is not None:
+            context.scene.RemoveNode(helper)
+
+
+@pytest.fixture
+def made(clean_scene):
+    """Editings a test creates, removed afterwards even when the test fails."""
+    editings: list[Editing] = []
+    yield editings
+    for editing in reversed(editings):
+        editing.remove(clean_scene.scene)
+
+
+@dataclass
+class Editing:
+    """A segmentation with its own editor node and Slicer editor logic."""
+
+    segmentation: Any
+    editor: Any
+    logic: Any
+
+    def remove(self, scene: Any) -> None:
+        display = self.segmentation.GetDisplayNode()
+        for node in (self.editor, display, self.segmentation):
+            if node is not None:
+                scene.RemoveNode(node)
+
+
+def new_editing(context, volume, made, segment_names=("a", "b", "c")) -> Editing:
+    segmentation = context.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "io test")
+    segmentation.CreateDefaultDisplayNodes()
+    segmentation.SetReferenceImageGeometryParameterFromVolumeNode(volume)
+    for name in segment_names:
+        segmentation.GetSegmentation().AddEmptySegment(name, name)
+    editor = context.scene.AddNewNodeByClass("vtkMRMLSegmentEditorNode")
+    editor.SetAndObserveSegmentationNode(segmentation)
+    editor.SetAndObserveSourceVolumeNode(volume)
+    if segment_names:
+        editor.SetSelectedSegmentID(segment_names[0])
+    made.append(Editing(segmentation, editor, new_editor_logic(context, editor)))
+    return made[-1]
+
+
+def twin_of(context, volume, made, original: Editing) -> Editing:
+    """A second segmentation with the same segments, layers and visibilities."""
+    twin = new_editing(context, volume, made, ())
+    twin.segmentation.GetSegmentation().DeepCopy(original.segmentation.GetSegmentation())
+    twin.editor.SetSelectedSegmentID(original.editor.GetSelectedSegmentID())
+    display, twin_display = (e.segmentation.GetDisplayNode() for e in (original, twin))
+    for sid in segment_ids_of(original):
+        twin_display.SetSegmentVisibility(sid, display.GetSegmentVisibility(sid))
+    for getter, setter in (
+        ("GetMaskMode", "SetMaskMode"),
+        ("GetMaskSegmentID", "SetMaskSegmentID"),
+        ("GetOverwriteMode", "SetOverwriteMode"),
+        ("GetSourceVolumeIntensityMask", "SetSourceVolumeIntensityMask"),
+        ("GetSourceVolumeIntensityMaskRange", "SetSourceVolumeIntensityMaskRange"),
+    ):
+        getattr(twin.editor, setter)(getattr(original.editor, getter)())
+    return twin
+
+
+def segment_ids_of(editing: Editing) -> list[str]:
+    segmentation = editing.segmentation.GetSegmentation()
+    return [segmentation.GetNthSegmentID(n) for n in range(segmentation.GetNumberOfSegments())]
+
+
+def state(editing: Editing, volume) -> dict[str, np.ndarray]:
+    shape, matrix = volume_array(volume).shape, ijk_to_ras(volume)
+    return {
+        sid: read_segment_full(editing.segmentation, sid, shape, matrix)
+        for sid in segment_ids_of(editing)
+    }
+
+
+def ball(shape, center, radius) -> np.ndarray:
+    k, j, i = np.ogrid[: shape[0], : shape[1], : shape[2]]
+    return (k - center[0]) ** 2 + (j - center[1]) ** 2 + (i - center[2]) ** 2 <= radius**2
+
+
+def slicer_write(editing: Editing, volume, segment_id, start, mask, add=True) -> None:
+    mode = editing.logic.ModificationModeAdd if add else editing.logic.ModificationModeRemove
+    image = oriented_image(mask, start, ijk_to_ras(volume))
+    editing.logic.ModifySegmentByLabelmap(editing.segmentation, segment_id, image, mode, True, True)
+
+
+def prepare(context, volume, made, shared: bool) -> Editing:
+    """Segments a, b, c around the brush box; one shared layer, or b overlapping a."""
+    editing = new_editing(context, volume, made)
+    slicer_write(editing, volume, "a", (14, 58, 28), ball((5, 9, 9), (2, 4, 4), 4))
+    b_start = (14, 60, 30) if not shared else (13, 64, 36)
+    slicer_write(editing, volume, "b", b_start, np.ones((4, 10, 10), dtype=bool))
+    slicer_write(editing, volume, "c", (15, 52, 22), np.ones((3, 8, 8), dtype=bool))
+    layers = editing.segmentation.GetSegmentation().GetNumberOfLayers()
+    assert (layers == 1) is shared
+    editing.segmentation.GetDisplayNode().SetSegmentVisibility("b", False)
+    return editing
+
+
+def brush_mask() -> np.ndarray:
+    return ball(BOX_SHAPE, (4, 12, 12), 9)
+
+
+MASK_MODES = [
+    SEGMENTATION.EditAllowedEverywhere,
+    SEGMENTATION.EditAllowedInsideAllSegments,
+    SEGMENTATION.EditAllowedInsideVisibleSegments,
+    SEGMENTATION.EditAllowedOutsideAllSegments,
+    SEGMENTATION.EditAllowedOutsideVisibleSegments,
+    SEGMENTATION.EditAllowedInsideSingleSegment,
+]
+OVERWRITE_MODES = [
+    EDITOR.OverwriteAllSegments,
+    EDITOR.OverwriteVisibleSegments,
+    EDITOR.OverwriteNone,
+]
+
+
+@pytest.mark.parametrize("erase", [False, True], ids=["paint", "erase"])
+@pytest.mark.parametrize("mask_mode", MASK_MODES)
+@pytest.mark.parametrize("overwrite", OVERWRITE_MODES)
+@pytest.mark.parametrize("intensity", [False, True], ids=["any-intensity", "intensity-range"])
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-layer", "own-layers"])
+def test_strokes_match_slicer_editor_logic(
+    clean_scene, volume, made, erase, mask_mode, overwrite, intensity, shared
+):
+    ours = prepare(clean_scene, volume, made, shared)
+    ours.editor.SetMaskMode(mask_mode)
+    ours.editor.SetMaskSegmentID("c")
+    ours.editor.SetOverwriteMode(overwrite)
+    ours.editor.SetSourceVolumeIntensityMask(intensity)
+    ours.editor.SetSourceVolumeIntensityMaskRange(-900.0, 100.0)
+    slicers = twin_of(clean_scene, volume, made, ours)
+    if erase:  # something to erase in a first
+        for editing in (ours, slicers):
+            slicer_write(editing, volume, "a", BOX_START, ball(BOX_SHAPE, (4, 10, 14), 5))
+    matrix, voxels = ijk_to_ras(volume), volume_array(volume)
+    modify_segment_box(
+        ours.logic, ours.segmentation, "a", BOX_START, brush_mask(), erase, matrix, voxels
+    )
+    mode = slicers.logic.ModificationModeRemove if erase else slicers.logic.ModificationModeAdd
+    image = oriented_image(brush_mask(), BOX_START, matrix)
+    slicers.logic.ModifySegmentByLabelmap(slicers.segmentation, "a", image, mode, True, False)
+    expected, got = state(slicers, volume), state(ours, volume)
+    assert expected.keys() == got.keys()
+    for sid in expected:
+        assert np.array_equal(got[sid], expected[sid]), sid
+
+
+@pytest.fixture
+def editing(clean_scene, volume, made):
+    return new_editing(clean_scene, volume, made, ("a", "b"))
+
+
+def test_default_stroke_is_written_in_place_and_grows_the_layer_once(editing, volume, caplog):
+    matrix, shape = ijk_to_ras(volume), volume_array(volume).shape
+    segmentation = editing.segmentation.GetSegmentation()
+    layer = segmentation.GetSegment("a").GetRepresentation(BINARY_LABELMAP)
+    address = layer.GetAddressAsString("vtkObject")
+    with caplog.at_level(logging.DEBUG, logger=SEGMENTS_LOGGER):
+        modify_segment_box(
+            editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, matrix
+        )
+        modify_segment_box(
+            editing.logic,
+            editing.segmentation,
+            "b",
+            (2, 2, 2),
+            np.ones((2, 3, 3), dtype=bool),
+            False,
+            matrix,
+        )
+    assert "through Slicer" not in caplog.text
+    grown = [r.message for r in caplog.records if "labelmap grown" in r.message]
+    assert len(grown) == 1, "the shared layer grows once, to the whole volume"
+    layer = segmentation.GetSegment("a").GetRepresentation(BINARY_LABELMAP)
+    assert layer.GetAddressAsString("vtkObject") == address
+    assert segmentation.GetNumberOfLayers() == 1
+    assert layer.GetExtent() == (0, shape[2] - 1, 0, shape[1] - 1, 0, shape[0] - 1)
+    expected = np.zeros(shape, dtype=bool)
+    expected[tuple(slice(s, s + n) for s, n in zip(BOX_START, BOX_SHAPE, strict=True))] = (
+        brush_mask()
+    )
+    got = state(editing, volume)
+    assert np.array_equal(got["a"], expected)
+    assert got["b"].sum() == 18 and got["b"][2:4, 2:5, 2:5].all()
+
+
+def test_box_write_keeps_the_other_segment_of_a_shared_layer(editing, volume):
+    matrix = ijk_to_ras(volume)
+    b_block = np.ones((3, 6, 6), dtype=bool)
+    write_segment_box(editing.logic, editing.segmentation, "b", (14, 60, 30), b_block, matrix)
+    a_mask = ball((6, 10, 10), (3, 5, 5), 4)
+    a_mask[:, :, 8:] = False  # stays clear of b, which starts at i = 30
+    write_segment_box(editing.logic, editing.segmentation, "a", (13, 58, 22), a_mask, matrix)
+    assert editing.segmentation.GetSegmentation().GetNumberOfLayers() == 1
+    got = state(editing, volume)
+    assert got["b"].sum() == b_block.sum() and got["b"][14:17, 60:66, 30:36].all()
+    assert got["a"].sum() == a_mask.sum() and np.array_equal(got["a"][13:19, 58:68, 22:32], a_mask)
+    write_segment_box(
+        editing.logic, editing.segmentation, "a", (13, 58, 22), np.zeros_like(a_mask), matrix
+    )
+    got = state(editing, volume)
+    assert not got["a"].any() and got["b"].sum() == b_block.sum()
+
+
+def test_overlap_in_a_shared_layer_falls_back_to_slicer_and_stays_exact(editing, volume, caplog):
+    matrix = ijk_to_ras(volume)
+    start = (10, 40, 40)
+    masks = {"a": ball((6, 12, 12), (3, 6, 6), 5), "b": ball((6, 12, 12), (3, 6, 8), 5)}
+    editing.editor.SetSourceVolumeIntensityMask(True)
+    editing.editor.SetSourceVolumeIntensityMaskRange(5000.0, 6000.0)  # excludes every voxel
+    with caplog.at_level(logging.DEBUG, logger=SEGMENTS_LOGGER):
+        write_segments_box(editing.logic, editing.segmentation, start, masks, matrix)
+    assert "through Slicer" in caplog.text
+    assert editing.editor.GetSourceVolumeIntensityMask(), "the user's setting is put back"
+    got = state(editing, volume)
+    for sid, mask in masks.items():
+        assert got[sid].sum() == mask.sum()
+        assert np.array_equal(got[sid][10:16, 40:52, 40:52], mask)
+
+
+def test_restore_after_overwrite_is_exact_and_ignores_masking(editing, volume):
+    """What the runner does on rewind: write back the boxes read before the step."""
+    matrix, voxels = ijk_to_ras(volume), volume_array(volume)
+    write_segment_box(
+        editing.logic,
+        editing.segmentation,
+        "b",
+        (12, 50, 20),
+        np.ones((8, 12, 12), dtype=bool),
+        matrix,
+    )
+    before = state(editing, volume)
+    editing.editor.SetOverwriteMode(EDITOR.OverwriteAllSegments)
+    modify_segment_box(
+        editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, matrix, voxels
+    )
+    painted = state(editing, volume)
+    assert (before["b"] & ~painted["b"]).sum() > 100, "the stroke took voxels from b"
+    editing.editor.SetMaskMode(SEGMENTATION.EditAllowedOutsideAllSegments)
+    editing.editor.SetSourceVolumeIntensityMask(True)
+    editing.editor.SetSourceVolumeIntensityMaskRange(5000.0, 6000.0)
+    box = tuple(slice(s, s + n) for s, n in zip(BOX_START, BOX_SHAPE, strict=True))
+    write_segments_box(
+        editing.logic,
+        editing.segmentation,
+        BOX_START,
+        {sid: before[sid][box] for sid in before},
+        matrix,
+    )
+    restored = state(editing, volume)
+    for sid in before:
+        assert np.array_equal(restored[sid], before[sid]), sid
+
+
+def test_batched_boxes_equal_one_by_one(editing, volume):
+    matrix = ijk_to_ras(volume)
+    boxes = [
+        ((5, 20, 20), {"a": ball((5, 9, 9), (2, 4, 4), 4)}),
+        ((7, 22, 22), {"a": np.zeros((5, 9, 9), dtype=bool), "b": ball((5, 9, 9), (2, 4, 4), 3)}),
+        ((20, 90, 90), {"b": np.ones((2, 2, 2), dtype=bool)}),
+    ]
+    write_segments_boxes(editing.logic, editing.segmentation, boxes, matrix)
+    expected = {sid: np.zeros(volume_array(volume).shape, dtype=bool) for sid in ("a", "b")}
+    for start, masks in boxes:
+        for sid, mask in masks.items():
+            expected[sid][
+                tuple(slice(s, s + n) for s, n in zip(start, mask.shape, strict=True))
+            ] = mask
+    got = state(editing, volume)
+    for sid in expected:
+        assert np.array_equal(got[sid], expected[sid]), sid
+
+
+def test_in_place_writes_fire_the_events_slicer_edits_fire(editing, volume):
+    matrix = ijk_to_ras(volume)
+    write_segment_box(
+        editing.logic, editing.segmentation, "b", BOX_START, np.ones(BOX_SHAPE, dtype=bool), matrix
+    )
+    seen: list[tuple[int, str | None]] = []
+
+    def recorder(event_id):
+        @calldata_type(vtk.VTK_STRING)
+        def record(_caller, _event, calldata=None):
+            seen.append((event_id, calldata))
+
+        return record
+
+    events = (
+        slicer.vtkSegmentation.SourceRepresentationModified,
+        slicer.vtkSegmentation.RepresentationModified,
+        slicer.vtkSegmentation.SegmentModified,
+    )
+    tags = [editing.segmentation.AddObserver(e, recorder(e)) for e in events]
+    try:
+        modify_segment_box(
+            editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, matrix
+        )
+    finally:
+        for tag in tags:
+            editing.segmentation.RemoveObserver(tag)
+    source, representation, segment = events
+    assert any(event == source for event, _ in seen)
+    changed = {data for event, data in seen if event == representation}
+    assert changed == {"a", "b"}, "b lost the painted voxels (overwrite all)"
+    assert {"a", "b"} <= {data for event, data in seen if event == segment}
+
+
+def test_undo_restores_the_state_before_an_in_place_stroke(editing, volume):
+    matrix = ijk_to_ras(volume)
+    editing.logic.SetMaximumNumberOfUndoStates(5)
+    modify_segment_box(
+        editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, matrix
+    )
+    first = state(editing, volume)
+    assert editing.logic.SaveStateForUndo()
+    modify_segment_box(
+        editing.logic,
+        editing.segmentation,
+        "a",
+        (2, 2, 2),
+        np.ones((3, 3, 3), dtype=bool),
+        False,
+        matrix,
+    )
+    modify_segment_box(
+        editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), True, matrix
+    )
+    assert not np.array_equal(state(editing, volume)["a"], first["a"])
+    editing.logic.Undo()
+    undone = state(editing, volume)
+    for sid in first:
+        assert np.array_equal(undone[sid], first[sid]), sid
+    modify_segment_box(
+        editing.logic,
+        editing.segmentation,
+        "a",
+        (2, 2, 2),
+        np.ones((3, 3, 3), dtype=bool),
+        False,
+        matrix,
+    )
+    assert state(editing, volume)["a"].sum() == first["a"].sum() + 27, "edits go on after undo"
+
+
+def test_first_stroke_marks_the_segment_in_progress(editing, volume):
+    status = slicer.vtkSlicerSegmentationsModuleLogic
+    segment = editing.segmentation.GetSegmentation().GetSegment("a")
+    assert status.GetSegmentStatus(segment) == status.NotStarted
+    modify_segment_box(
+        editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, ijk_to_ras(volume)
+    )
+    assert status.GetSegmentStatus(segment) == status.InProgress
