@@ -167,3 +167,15 @@ def test_gmm_on_a_constant_zone() -> None:
 
     assert stats.low <= 42.0 <= stats.high
     assert stats.mean == 42.0
+
+
+def test_gmm_on_one_tissue_merges_its_components() -> None:
+    # Four components on one Gaussian: without merging, the seed's slice of it gave a
+    # range a quarter as wide and the brush stopped on noise.
+    roi, brush = uniform_roi()
+    stats = sample_intensities(
+        roi, brush, SEED, SPACING, params(sampling_method="gmm", gmm_components=4)
+    )
+
+    assert stats.mean == pytest.approx(100.0, abs=2.0)
+    assert stats.std == pytest.approx(10.0, abs=1.5)

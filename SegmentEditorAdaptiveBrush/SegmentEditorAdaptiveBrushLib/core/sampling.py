@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 GMM_BINS = 256
 GMM_MAX_ITERATIONS = 200
 GMM_TOLERANCE = 1e-7
+# Components closer than this many pooled standard deviations are one tissue: two halves
+# of one Gaussian lie about 2.7 apart, two tissues with a visible edge well beyond 3.
+GMM_MERGE_DISTANCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -155,13 +158,43 @@ def _plain_range(
 def _gmm_range(
     values: np.ndarray, seed_value: float, params: Mapping[str, Any]
 ) -> tuple[float, float, float, float]:
-    """(low, high, mean, std) of the mixture component holding ``seed_value``."""
+    """(low, high, mean, std) of the mixture component holding ``seed_value``.
+
+    Components that overlap the chosen one are merged with it first (see
+    ``merged_component``): more components than tissues split one tissue into narrow
+    slices, and a range built from one slice would stop the brush on noise.
+    """
     mixture = fit_gmm(values, int(params["gmm_components"]))
     chosen = mixture.component_of(seed_value)
-    mean, std = float(mixture.means[chosen]), float(mixture.stds[chosen])
+    mean, std = merged_component(mixture, chosen)
     logger.debug("gmm: component %d of %s (seed %.1f)", chosen, mixture.means, seed_value)
     half = max(params["std_multiplier"] * std, 1e-6)
     return mean - half, mean + half, mean, std
+
+
+def merged_component(mixture: Mixture, chosen: int) -> tuple[float, float]:
+    """Mean and std of ``chosen`` together with every component it does not separate from.
+
+    A component joins when its mean lies within ``GMM_MERGE_DISTANCE`` pooled standard
+    deviations of the group's; repeated until no more join. Moments are those of the
+    weighted sub-mixture.
+    """
+    group = [chosen]
+    while True:
+        weights = mixture.weights[group]
+        mean = float(np.average(mixture.means[group], weights=weights))
+        second = np.average(mixture.stds[group] ** 2 + mixture.means[group] ** 2, weights=weights)
+        std = float(np.sqrt(max(float(second) - mean * mean, 0.0)))
+        joining = [
+            c
+            for c in range(mixture.means.size)
+            if c not in group
+            and abs(float(mixture.means[c]) - mean)
+            < GMM_MERGE_DISTANCE * np.sqrt(0.5 * (std**2 + float(mixture.stds[c]) ** 2))
+        ]
+        if not joining:
+            return mean, std
+        group.extend(joining)
 
 
 def fit_gmm(values: np.ndarray, components: int) -> Mixture:
