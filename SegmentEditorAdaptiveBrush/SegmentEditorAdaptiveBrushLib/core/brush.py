@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .algorithms import ALGORITHMS, BrushInput, IntensityStats
 from .errors import AlgorithmError
@@ -38,13 +38,13 @@ def brush_normal(params: BrushParameters) -> np.ndarray | None:
     return plane_normal(params["slice_orientation"], params["slice_normal"])
 
 
-def compute_brush(
+def prepare_brush_input(
     volume: np.ndarray,
     ijk_to_ras: np.ndarray,
-    center_ras: Sequence[float],
+    center_ras: npt.ArrayLike,
     params: BrushParameters,
-) -> BrushResult:
-    """Segment by image content inside the brush centred at ``center_ras``.
+) -> tuple[BrushRegion, BrushInput]:
+    """Place the brush and sample the seed's intensities: what an algorithm receives.
 
     Parameters
     ----------
@@ -52,12 +52,18 @@ def compute_brush(
         The whole source volume (only the ROI is read).
     ijk_to_ras : ndarray, shape (4, 4)
         The volume's IJKToRAS matrix (mm).
-    center_ras : sequence of float
+    center_ras : array-like of 3 floats
         Brush centre in RAS (mm).
     params : BrushParameters
         Complete parameter set.
+
+    Returns
+    -------
+    region : BrushRegion
+        Where the ROI lies in the volume and the brush mask over it.
+    inp : BrushInput
+        The ROI as float32 (k, j, i), seed, spacing (mm), brush, statistics, parameters.
     """
-    started = time.perf_counter()
     region = brush_region(
         ijk_to_ras,
         volume.shape,
@@ -69,13 +75,36 @@ def compute_brush(
     roi = np.asarray(volume[region.slices], dtype=np.float32)
     spacing = spacing_kji(ijk_to_ras)
     stats = sample_intensities(roi, region.brush, region.seed, spacing, params)
+    return region, BrushInput(roi, region.seed, spacing, region.brush, stats, params)
+
+
+def compute_brush(
+    volume: np.ndarray,
+    ijk_to_ras: np.ndarray,
+    center_ras: npt.ArrayLike,
+    params: BrushParameters,
+) -> BrushResult:
+    """Segment by image content inside the brush centred at ``center_ras``.
+
+    Parameters
+    ----------
+    volume : ndarray, shape (k, j, i)
+        The whole source volume (only the ROI is read).
+    ijk_to_ras : ndarray, shape (4, 4)
+        The volume's IJKToRAS matrix (mm).
+    center_ras : array-like of 3 floats
+        Brush centre in RAS (mm).
+    params : BrushParameters
+        Complete parameter set.
+    """
+    started = time.perf_counter()
+    region, inp = prepare_brush_input(volume, ijk_to_ras, center_ras, params)
     algorithm = ALGORITHMS[params["algorithm"]]
-    inp = BrushInput(roi, region.seed, spacing, region.brush, stats, params)
     try:
         raw = np.asarray(algorithm.run(inp), dtype=bool)
     except RuntimeError as error:
         raise AlgorithmError(f"{algorithm.label} failed: {error}") from error
-    mask = postprocess(raw & region.brush, region.seed, spacing, params) & region.brush
+    mask = postprocess(raw & region.brush, region.seed, inp.spacing, params) & region.brush
     logger.debug(
         "%s on ROI %s: %d voxels in %.1f ms",
         algorithm.name,
@@ -83,4 +112,4 @@ def compute_brush(
         int(mask.sum()),
         (time.perf_counter() - started) * 1000,
     )
-    return BrushResult(region=region, mask=mask, stats=stats)
+    return BrushResult(region=region, mask=mask, stats=inp.stats)
