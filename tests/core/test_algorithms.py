@@ -119,6 +119,7 @@ def test_parameters_are_declared_completely(name: str) -> None:
         assert PARAMETERS[spec.name] is spec
         assert spec.validate(spec.default) == spec.default
         if spec.kind in ("float", "int"):
+            assert spec.unit
             assert spec.minimum is not None and spec.maximum is not None
             assert spec.minimum <= spec.default <= spec.maximum
         assert spec.name.startswith(name.split("_")[0]) or spec.name == "threshold_method"

@@ -33,6 +33,7 @@ PARAMETERS = (
         "float",
         0.5,
         10.0,
+        unit="sd",
         algorithm=NAME,
         doc="Accepted range is the region's mean +/- this many standard deviations "
         "(at the default edge sensitivity).",
@@ -43,6 +44,7 @@ PARAMETERS = (
         "int",
         0,
         20,
+        unit="passes",
         algorithm=NAME,
         doc="Passes that re-estimate mean and standard deviation from the grown region.",
     ),

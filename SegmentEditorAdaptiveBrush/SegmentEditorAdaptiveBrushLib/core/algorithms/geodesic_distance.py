@@ -56,6 +56,7 @@ PARAMETERS = (
         "float",
         0.0,
         5.0,
+        unit="factor",
         algorithm=NAME,
         doc="How strongly intensities outside the sampled range slow the front (0 = ignore).",
     ),

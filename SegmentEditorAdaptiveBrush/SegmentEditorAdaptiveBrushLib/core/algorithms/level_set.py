@@ -47,6 +47,7 @@ PARAMETERS = (
         "float",
         0.0,
         10.0,
+        unit="factor",
         algorithm=NAME,
         doc="Weight of the curvature (smoothness) term relative to the threshold "
         "propagation, at the default edge sensitivity.",

@@ -54,6 +54,7 @@ PARAMETERS = (
         "float",
         0.01,
         100.0,
+        unit="factor",
         algorithm=NAME,
         doc="Edge weighting: a step of one half-width of the sampled range between two "
         "voxels multiplies their coupling by exp(-beta), at the default edge sensitivity.",

@@ -39,6 +39,7 @@ PARAMETERS = (
         "float",
         0.05,
         10.0,
+        unit="half-widths per voxel",
         algorithm=NAME,
         doc="Largest gradient (intensity change per voxel, in half-widths of the sampled "
         "range) a voxel may have to join, at the default edge sensitivity.",

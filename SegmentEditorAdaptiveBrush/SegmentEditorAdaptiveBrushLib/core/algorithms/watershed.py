@@ -50,6 +50,7 @@ PARAMETERS = (
         "float",
         0.1,
         10.0,
+        unit="half-widths",
         algorithm=NAME,
         doc="How far outside the sampled range (in half-widths of it) a voxel must lie to "
         "seed the background, at the default edge sensitivity.",
