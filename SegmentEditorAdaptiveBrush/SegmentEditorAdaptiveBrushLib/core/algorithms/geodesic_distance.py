@@ -18,6 +18,7 @@ from .base import Algorithm, BrushInput
 from .features import (
     edge_scale,
     edge_speed,
+    face_neighbours,
     gradient_magnitude,
     grow_into_range,
     intensity_speed,
@@ -74,8 +75,11 @@ def speed_image(grid: WorkGrid, inp: BrushInput) -> np.ndarray:
     # Smoothed intensities, so single noisy voxels inside the structure do not stall it.
     speed *= intensity_speed(smoothed, inp.stats, params["geodesic_intensity_weight"])
     speed = _normalise_at_seed(speed, grid.seed)
-    speed[~grid.brush] = 0.0
-    return np.maximum(speed, np.float32(MIN_SPEED), out=speed, where=grid.brush)
+    # The front may step one voxel beyond the brush: an oblique 2D brush is a digital plane
+    # whose voxels touch only by edges and corners, which fast marching cannot cross.
+    allowed = face_neighbours(grid.brush)
+    speed[~allowed] = 0.0
+    return np.maximum(speed, np.float32(MIN_SPEED), out=speed, where=allowed)
 
 
 def _normalise_at_seed(speed: np.ndarray, seed: tuple[int, ...]) -> np.ndarray:
