@@ -177,16 +177,42 @@ def _brush_mask(
     normal: np.ndarray | None,
 ) -> np.ndarray:
     """Bool (k, j, i) mask of voxels whose centres lie in the sphere or disk."""
-    k = np.arange(low[0], high[0], dtype=np.float64)[:, None, None]
-    j = np.arange(low[1], high[1], dtype=np.float64)[None, :, None]
-    i = np.arange(low[2], high[2], dtype=np.float64)[None, None, :]
-    offset = matrix[:3, 3] - center
-    rel = [matrix[a, 0] * i + matrix[a, 1] * j + matrix[a, 2] * k + offset[a] for a in range(3)]
-    inside = rel[0] ** 2 + rel[1] ** 2 + rel[2] ** 2 <= radius_mm**2
+    rel = _relative_ras(matrix, low, high, center)
+    distance2 = rel[0] ** 2 + rel[1] ** 2 + rel[2] ** 2
     if normal is None:
-        return np.broadcast_to(inside, tuple(high - low)).copy()
-    height = normal[0] * rel[0] + normal[1] * rel[1] + normal[2] * rel[2]
-    half = 0.5 * _slab_thickness(matrix, normal)
-    in_slab = (height >= -half) & (height < half)
-    in_disk = rel[0] ** 2 + rel[1] ** 2 + rel[2] ** 2 - height**2 <= radius_mm**2
-    return np.broadcast_to(in_slab & in_disk, tuple(high - low)).copy()
+        inside = distance2 <= radius_mm**2
+    else:
+        height = normal[0] * rel[0] + normal[1] * rel[1] + normal[2] * rel[2]
+        half = 0.5 * _slab_thickness(matrix, normal)
+        inside = (height >= -half) & (height < half) & (distance2 - height**2 <= radius_mm**2)
+    shape = tuple(int(n) for n in high - low)
+    if inside.shape == shape:
+        return inside
+    return np.broadcast_to(inside, shape).copy()
+
+
+def _relative_ras(
+    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, center: np.ndarray
+) -> list[np.ndarray]:
+    """R, A and S offsets (mm) of the box's voxel centres from ``center``, per RAS axis.
+
+    Each offset is left as small as broadcasting allows: index axes whose matrix entry is
+    exactly zero are skipped, so for the usual axis-aligned volume every offset is a
+    line of voxels and a 25 mm sphere costs one pass over its box instead of a dozen.
+    Terms are added in the same order either way (zeros add nothing), so the mask is the
+    same bit for bit.
+    """
+    index = (
+        np.arange(low[2], high[2], dtype=np.float64)[None, None, :],
+        np.arange(low[1], high[1], dtype=np.float64)[None, :, None],
+        np.arange(low[0], high[0], dtype=np.float64)[:, None, None],
+    )
+    offset = matrix[:3, 3] - center
+    rel = []
+    for axis in range(3):
+        terms = [matrix[axis, c] * index[c] for c in range(3) if matrix[axis, c] != 0.0]
+        total = terms[0] if terms else np.zeros((1, 1, 1))
+        for term in terms[1:]:
+            total = total + term
+        rel.append(total + offset[axis])
+    return rel
