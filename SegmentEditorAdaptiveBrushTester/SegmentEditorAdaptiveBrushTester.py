@@ -602,8 +602,8 @@ class SegmentEditorAdaptiveBrushTesterTest(ScriptedLoadableModuleTest):
         self.assertIs(self.logic.runner.editor_node, editor.mrmlSegmentEditorNode())
         self.assertEqual(editor.activeEffect().name, EFFECT_NAME)
         self.assertIn("Initial state", self.widget.stepLabel.text)
-        self.assertFalse(self.widget._buttons["setup"].enabled)
-        self.assertTrue(self.widget._buttons["stepForward"].enabled)
+        self.assertFalse(self.widget.buttons["setup"].enabled)
+        self.assertTrue(self.widget.buttons["stepForward"].enabled)
         # The effect panel shows the runner's parameters once a step sets them.
         self.widget.buttons["stepForward"].click()
         effect = editor.activeEffect().self()
@@ -620,7 +620,7 @@ class SegmentEditorAdaptiveBrushTesterTest(ScriptedLoadableModuleTest):
         self.assertEqual(runner.current_step, 3, self.widget.lastError)
         self.assertTrue(self.widget.onRunToEnd(), self.widget.lastError)
         self.assertTrue(runner.is_at_end())
-        self.assertFalse(self.widget._buttons["stepForward"].enabled)
+        self.assertFalse(self.widget.buttons["stepForward"].enabled)
         self.assertTrue(self.widget.onStepBackward(), self.widget.lastError)
         self.assertEqual(runner.current_step, runner.total_steps() - 2)
         self.assertTrue(self.widget.onGotoStart(), self.widget.lastError)
@@ -649,7 +649,7 @@ class SegmentEditorAdaptiveBrushTesterTest(ScriptedLoadableModuleTest):
         self.assertTrue(runner.is_branching())
         self.assertEqual(runner.current_step, 3)
         self.assertEqual(len(runner.get_current_action().path), 1)
-        self.assertTrue(self.widget._buttons["saveBranch"].enabled)
+        self.assertTrue(self.widget.buttons["saveBranch"].enabled)
         expected = runner.current_segment_array()
         path = os.path.join(self.folder, "lung_branch.json")
         self.assertTrue(self.widget.saveBranchTo(path), self.widget.lastError)
@@ -668,19 +668,25 @@ class SegmentEditorAdaptiveBrushTesterTest(ScriptedLoadableModuleTest):
         self.assertIn("SteppingRecipeRunner", text)
 
     def test_CleanupRemovesWhatSetupCreated(self):
-        before = slicer.mrmlScene.GetNumberOfNodes()
+        segmentEditorModuleWidget()  # its editor node is not Set up's to remove
+        before = self._sceneNodes()
         self._setup()
-        self.assertGreater(slicer.mrmlScene.GetNumberOfNodes(), before)
+        self.assertGreater(len(self._sceneNodes()), len(before))
         self.assertTrue(self.widget.onCleanup(), self.widget.lastError)
-        self.assertEqual(slicer.mrmlScene.GetNumberOfNodes(), before)
+        self.assertEqual(self._sceneNodes(), before)  # a difference names the leaked node
         self.assertIsNone(self.logic.runner)
-        self.assertTrue(self.widget._buttons["setup"].enabled)
+        self.assertTrue(self.widget.buttons["setup"].enabled)
 
     # Helpers ------------------------------------------------------------------------------
 
     def _setup(self):
         self.assertTrue(self.widget.onSetup(), self.widget.lastError)
         return self.logic.runner
+
+    def _sceneNodes(self):
+        scene = slicer.mrmlScene
+        nodes = (scene.GetNthNode(index) for index in range(scene.GetNumberOfNodes()))
+        return sorted(f"{node.GetClassName()} {node.GetName()}" for node in nodes)
 
     def _testerWidget(self):
         """The module's panel when the module is loaded, else a stand-alone one."""
