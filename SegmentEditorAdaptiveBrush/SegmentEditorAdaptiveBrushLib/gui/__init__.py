@@ -1,7 +1,7 @@
-"""GUI layer of the Adaptive Brush: the Segment Editor effect (Qt, desktop Slicer only).
+"""GUI layer of the Adaptive Brush: the Segment Editor effect.
 
-``SegmentEditorEffect`` and ``outline`` need Qt/VTK inside desktop Slicer. ``panel_layout``
-and ``stroke_input`` are pure Python: they hold the decisions the effect's widgets and mouse
-handlers act on, so they are tested headless. This file imports nothing on purpose, so the
-pure modules import without Qt.
+``SegmentEditorEffect`` needs Qt, so it runs only inside desktop Slicer; ``outline`` needs
+only VTK. ``panel_layout`` and ``stroke_input`` are pure Python: they hold the decisions the
+effect's widgets and mouse handlers act on, so they are tested headless. This file imports
+nothing on purpose, so those modules import without Qt.
 """
