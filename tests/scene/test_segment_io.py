@@ -18,7 +18,10 @@ import vtk
 from SegmentEditorAdaptiveBrushLib.scene.effect_logic import new_editor_logic
 from SegmentEditorAdaptiveBrushLib.scene.segments import (
     BINARY_LABELMAP,
+    GROWTH_MIN_VOXELS,
+    allocate_segment_labelmap,
     modify_segment_box,
+    read_segment_box,
     read_segment_full,
     write_segment_box,
     write_segments_box,
@@ -196,38 +199,58 @@ def editing(clean_scene, volume, made):
     return new_editing(clean_scene, volume, made, ("a", "b"))
 
 
-def test_default_stroke_is_written_in_place_and_grows_the_layer_once(editing, volume, caplog):
-    matrix, shape = ijk_to_ras(volume), volume_array(volume).shape
+def extent_kji(editing: Editing, segment_id: str) -> tuple[np.ndarray, np.ndarray]:
+    image = editing.segmentation.GetSegmentation().GetSegment(segment_id)
+    e = image.GetRepresentation(BINARY_LABELMAP).GetExtent()
+    return np.array([e[4], e[2], e[0]]), np.array([e[5] + 1, e[3] + 1, e[1] + 1])
+
+
+def grown(caplog) -> int:
+    return sum("labelmap grown" in record.message for record in caplog.records)
+
+
+def test_strokes_are_written_in_place_and_the_layer_grows_with_margins(editing, volume, caplog):
+    matrix, shape = ijk_to_ras(volume), np.array(volume_array(volume).shape)
     segmentation = editing.segmentation.GetSegmentation()
-    layer = segmentation.GetSegment("a").GetRepresentation(BINARY_LABELMAP)
-    address = layer.GetAddressAsString("vtkObject")
+    address = (
+        segmentation.GetSegment("a")
+        .GetRepresentation(BINARY_LABELMAP)
+        .GetAddressAsString("vtkObject")
+    )
+    small = np.ones((2, 3, 3), dtype=bool)
     with caplog.at_level(logging.DEBUG, logger=SEGMENTS_LOGGER):
         modify_segment_box(
             editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, matrix
         )
+        assert grown(caplog) == 1
+        low, high = extent_kji(editing, "a")
+        box_low = np.array(BOX_START) + (0, 3, 3)  # the ball's own box inside BOX_SHAPE
+        box_high = np.array(BOX_START) + (8, 22, 22)
+        assert np.all(low <= box_low) and np.all(high >= box_high)
+        assert np.all((box_low - low >= GROWTH_MIN_VOXELS) | (low == 0))
+        assert np.all((high - box_high >= GROWTH_MIN_VOXELS) | (high == shape))
+        assert np.prod(high - low) < np.prod(shape) / 4, "not the whole volume"
+        inside = tuple(int(v) for v in low + 1)
+        modify_segment_box(editing.logic, editing.segmentation, "b", inside, small, False, matrix)
+        assert grown(caplog) == 1, "a write inside the extent does not reallocate"
         modify_segment_box(
-            editing.logic,
-            editing.segmentation,
-            "b",
-            (2, 2, 2),
-            np.ones((2, 3, 3), dtype=bool),
-            False,
-            matrix,
+            editing.logic, editing.segmentation, "b", (2, 100, 100), small, False, matrix
         )
+        assert grown(caplog) == 2
     assert "through Slicer" not in caplog.text
-    grown = [r.message for r in caplog.records if "labelmap grown" in r.message]
-    assert len(grown) == 1, "the shared layer grows once, to the whole volume"
     layer = segmentation.GetSegment("a").GetRepresentation(BINARY_LABELMAP)
-    assert layer.GetAddressAsString("vtkObject") == address
+    assert layer.GetAddressAsString("vtkObject") == address, "segments keep sharing the layer"
     assert segmentation.GetNumberOfLayers() == 1
-    assert layer.GetExtent() == (0, shape[2] - 1, 0, shape[1] - 1, 0, shape[0] - 1)
-    expected = np.zeros(shape, dtype=bool)
+    expected = np.zeros(tuple(shape), dtype=bool)
     expected[tuple(slice(s, s + n) for s, n in zip(BOX_START, BOX_SHAPE, strict=True))] = (
         brush_mask()
     )
     got = state(editing, volume)
-    assert np.array_equal(got["a"], expected)
-    assert got["b"].sum() == 18 and got["b"][2:4, 2:5, 2:5].all()
+    assert np.array_equal(got["a"], expected), "growing kept what was painted"
+    assert got["b"].sum() == 36 and got["b"][2:4, 100:103, 100:103].all()
+    assert got["b"][
+        inside[0] : inside[0] + 2, inside[1] : inside[1] + 3, inside[2] : inside[2] + 3
+    ].all()
 
 
 def test_box_write_keeps_the_other_segment_of_a_shared_layer(editing, volume):
@@ -396,3 +419,47 @@ def test_first_stroke_marks_the_segment_in_progress(editing, volume):
         editing.logic, editing.segmentation, "a", BOX_START, brush_mask(), False, ijk_to_ras(volume)
     )
     assert status.GetSegmentStatus(segment) == status.InProgress
+
+
+def test_allocating_a_segment_covers_the_volume_and_keeps_its_voxels(editing, volume, caplog):
+    matrix, shape = ijk_to_ras(volume), volume_array(volume).shape
+    write_segment_box(editing.logic, editing.segmentation, "b", BOX_START, brush_mask(), matrix)
+    before = state(editing, volume)
+    assert allocate_segment_labelmap(editing.segmentation, "a", matrix)
+    low, high = extent_kji(editing, "a")
+    assert tuple(low) == (0, 0, 0) and tuple(high) == shape
+    assert editing.segmentation.GetSegmentation().GetNumberOfLayers() == 1
+    after = state(editing, volume)
+    for sid in before:
+        assert np.array_equal(after[sid], before[sid]), sid
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger=SEGMENTS_LOGGER):
+        modify_segment_box(
+            editing.logic,
+            editing.segmentation,
+            "a",
+            (0, 0, 0),
+            np.ones((2, 2, 2), bool),
+            False,
+            matrix,
+        )
+    assert grown(caplog) == 0
+
+
+def test_boxes_from_a_generator_see_the_writes_before_them(editing, volume):
+    """The runner's restore reads each box just before writing it; boxes may overlap."""
+    matrix = ijk_to_ras(volume)
+    flip = ball((6, 12, 12), (3, 6, 6), 5)
+    flips = [((10, 40, 40), flip), ((12, 44, 44), flip)]
+    expected = np.zeros(volume_array(volume).shape, dtype=bool)
+    for start, xor in flips:
+        expected[tuple(slice(s, s + n) for s, n in zip(start, xor.shape, strict=True))] ^= xor
+
+    def targets():
+        for start, xor in flips:
+            stop = [s + n for s, n in zip(start, xor.shape, strict=True)]
+            current = read_segment_box(editing.segmentation, "a", start, stop, matrix)
+            yield start, {"a": current ^ xor}
+
+    write_segments_boxes(editing.logic, editing.segmentation, targets(), matrix)
+    assert np.array_equal(state(editing, volume)["a"], expected)

@@ -4,13 +4,16 @@ Reads go straight to the segment's stored binary labelmap (a numpy view, compare
 segment's label value, so shared layers work).
 
 Writes change the stored labelmaps in place, touching only the box: each layer keeps its
-``vtkOrientedImageData`` (segments sharing it keep sharing it) and a layer that has to grow
-is grown once, to the segmentation's reference geometry, so later writes never reallocate.
-Slicer's ``vtkSlicerSegmentEditorLogic.ModifySegmentByLabelmap`` takes over wherever a write
-cannot be done in place: one voxel of a shared layer would need two labels, the labelmap
-lies on another grid, the source representation is not a binary labelmap, or erasing
-inside a single segment must give voxels back to it. Slicer then separates layers or
-resamples as it always does.
+``vtkOrientedImageData`` (segments sharing it keep sharing it). A layer that has to grow
+grows with a margin of half its size on the sides that need it, so a session of strokes
+reallocates a few times instead of at every stroke that leaves the painted area, while the
+labelmap stays close to the painted region (Slicer's undo history deep-copies the whole
+stored labelmap at every saved state). Slicer's
+``vtkSlicerSegmentEditorLogic.ModifySegmentByLabelmap`` takes over wherever a write cannot
+be done in place: one voxel of a shared layer would need two labels, the labelmap lies on
+another grid, the source representation is not a binary labelmap, or erasing inside a
+single segment must give voxels back to it. Slicer then separates layers or resamples as
+it always does.
 
 After an in-place write every changed layer image is marked modified (the segmentation then
 invokes SourceRepresentationModified and drops derived representations, and Slicer's undo
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import slicer
 import vtk
 from vtk.util import numpy_support
@@ -41,6 +45,9 @@ Index3 = tuple[int, int, int]
 BoxMasks = tuple[Sequence[int], Mapping[str, np.ndarray]]
 
 SAME_GRID_TOLERANCE_MM = 1e-4
+
+GROWTH_MIN_VOXELS = 16
+"""Smallest margin (voxels) a growing labelmap gets beyond the box that made it grow."""
 
 
 class InPlaceWriteError(SceneError):
@@ -87,18 +94,19 @@ def _labelmap_view(image: Any) -> np.ndarray:
 
 
 def _overlap(
-    start: Sequence[int], stop: Sequence[int], other_start: Sequence[int], other_stop: Sequence[int]
+    start: npt.ArrayLike, stop: npt.ArrayLike, other_start: npt.ArrayLike, other_stop: npt.ArrayLike
 ) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
-    """Slices of the common part of two boxes, relative to the first and to the second."""
-    low = np.maximum(np.asarray(start), np.asarray(other_start))
+    """Slices of the common part of two (k, j, i) boxes, relative to the first and the second."""
+    first, second = np.asarray(start), np.asarray(other_start)
+    low = np.maximum(first, second)
     high = np.minimum(np.asarray(stop), np.asarray(other_stop))
     if np.any(high <= low):
         return None
     mine = tuple(
-        slice(int(lo - s), int(hi - s)) for lo, hi, s in zip(low, high, start, strict=True)
+        slice(int(lo - s), int(hi - s)) for lo, hi, s in zip(low, high, first, strict=True)
     )
     theirs = tuple(
-        slice(int(lo - s), int(hi - s)) for lo, hi, s in zip(low, high, other_start, strict=True)
+        slice(int(lo - s), int(hi - s)) for lo, hi, s in zip(low, high, second, strict=True)
     )
     return mine, theirs
 
@@ -122,6 +130,32 @@ def _layer_values(image: Any, start: Sequence[int], shape: Sequence[int]) -> np.
 def _on_grid(image: Any, ijk_to_ras: np.ndarray) -> bool:
     difference = np.abs(image_to_world(image) - ijk_to_ras)
     return float(difference.max()) <= SAME_GRID_TOLERANCE_MM
+
+
+def allocate_segment_labelmap(
+    segmentation_node: Any, segment_id: str, ijk_to_ras: np.ndarray
+) -> bool:
+    """Grow the segment's stored labelmap (its layer) to the whole reference geometry now.
+
+    For callers that will paint all over the volume and keep their own history (the
+    stepping runner): later writes then never reallocate. Interactive editing is better off
+    without it, because Slicer's undo deep-copies the whole stored labelmap at every saved
+    state. Returns False (and changes nothing) when the labelmap is not on the volume's grid
+    or the segmentation has no usable reference geometry.
+    """
+    segmentation = segmentation_node.GetSegmentation()
+    image = get_segment(segmentation_node, segment_id).GetRepresentation(BINARY_LABELMAP)
+    reference = _reference_box(segmentation, ijk_to_ras)
+    if image is None or reference is None:
+        return False
+    if not _is_empty(image):
+        if not _on_grid(image, ijk_to_ras):
+            return False
+        if _contains(image, *reference):
+            return True
+    _grow(image, reference[0], reference[1], reference, ijk_to_ras)
+    image.Modified()
+    return True
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -276,20 +310,12 @@ def _grow(
     reference: tuple[Index3, Index3] | None,
     ijk_to_ras: np.ndarray,
 ) -> None:
-    """Reallocate a layer to cover its old extent, the box and the reference geometry.
+    """Reallocate a layer to cover its old extent and the box [start, stop), with margins.
 
     The ``vtkOrientedImageData`` object stays the same, so segments sharing the layer keep
-    sharing it. Growing to the whole reference geometry at once costs one allocation (the
-    extent never has to grow again) instead of one copy of the layer per stroke that leaves
-    the painted area, which is what made ROI writes cost 30-100 ms.
+    sharing it.
     """
-    boxes = [(tuple(start), tuple(stop))]
-    if reference is not None:
-        boxes.append(reference)
-    if not _is_empty(image):
-        boxes.append(_extent_box(image))
-    low = np.min([b[0] for b in boxes], axis=0)
-    high = np.max([b[1] for b in boxes], axis=0)
+    low, high = _grown_extent(image, start, stop, reference)
     old = image.GetPointData().GetScalars()
     array = vtk.vtkDataArray.CreateDataArray(
         vtk.VTK_UNSIGNED_CHAR if old is None else old.GetDataType()
@@ -311,6 +337,32 @@ def _grow(
     )
     image.GetPointData().SetScalars(array)
     logger.debug("labelmap grown to (k, j, i) %s..%s", tuple(low), tuple(high))
+
+
+def _grown_extent(
+    image: Any, start: Sequence[int], stop: Sequence[int], reference: tuple[Index3, Index3] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """New (start, stop) (k, j, i) of a layer that must hold the box [start, stop).
+
+    Each side that has to move goes past the box by half the layer's length along that
+    axis (at least ``GROWTH_MIN_VOXELS``), so lengths grow geometrically and a layer
+    reallocates a handful of times per session. Margins stay inside the reference geometry.
+    """
+    needed_low, needed_high = np.asarray(start), np.asarray(stop)
+    if _is_empty(image):
+        low, high = needed_low, needed_high
+        grows_low = grows_high = np.ones(3, dtype=bool)
+    else:
+        old_low, old_high = (np.asarray(b) for b in _extent_box(image))
+        grows_low, grows_high = needed_low < old_low, needed_high > old_high
+        low, high = np.minimum(old_low, needed_low), np.maximum(old_high, needed_high)
+    margin = np.maximum((high - low) // 2, GROWTH_MIN_VOXELS)
+    padded_low = np.where(grows_low, low - margin, low)
+    padded_high = np.where(grows_high, high + margin, high)
+    if reference is not None:
+        padded_low = np.maximum(padded_low, reference[0])
+        padded_high = np.minimum(padded_high, reference[1])
+    return np.minimum(padded_low, low), np.maximum(padded_high, high)
 
 
 def _reference_box(segmentation: Any, ijk_to_ras: np.ndarray) -> tuple[Index3, Index3] | None:
@@ -407,7 +459,9 @@ def write_segments_boxes(
     """Several ``write_segments_box`` writes with the modified events sent once, at the end.
 
     Each box is written in place when possible (all its segments or none), otherwise
-    through Slicer's editor logic with masking bypassed.
+    through Slicer's editor logic with masking bypassed. ``boxes`` is consumed lazily and
+    each box is in the segmentation before the next one is taken, so a generator may read
+    the scene to compute the next box (the stepping runner's restores do).
     """
     changes = _Changes()
     for start, masks in boxes:

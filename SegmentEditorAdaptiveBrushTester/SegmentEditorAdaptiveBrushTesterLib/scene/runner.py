@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,15 +24,22 @@ from SegmentEditorAdaptiveBrushLib.scene.effect_logic import (
 )
 from SegmentEditorAdaptiveBrushLib.scene.segments import (
     add_segment,
+    allocate_segment_labelmap,
     new_segmentation_node,
     read_segment_full,
     read_segments_box,
     segment_ids,
     write_segments_box,
+    write_segments_boxes,
 )
 from SegmentEditorAdaptiveBrushLib.scene.volume import ijk_to_ras, volume_array
 
-from ..core.checkpoints import DEFAULT_BUDGET_BYTES, CheckpointStore, SegmentationCheckpoint
+from ..core.checkpoints import (
+    DEFAULT_BUDGET_BYTES,
+    Change,
+    CheckpointStore,
+    SegmentationCheckpoint,
+)
 from ..core.recipe import ActionRecipe, RecipeAction
 from .sample_data import load_reference_array, load_volume
 
@@ -259,6 +266,10 @@ class SteppingRecipeRunner:
 
     def _start_store(self) -> None:
         shape = volume_array(self.volume_node).shape
+        # Steps paint all over the volume and the store is the history (Slicer's undo,
+        # which copies the whole labelmap per state, is not used): allocating the recipe's
+        # segment once keeps every later step from reallocating it.
+        allocate_segment_labelmap(self.segmentation_node, str(self.segment_id), self._matrix())
         if self._store is not None:
             self._store.clear()
         self._store = CheckpointStore(shape, str(self.segment_id), budget_bytes=self._budget)
@@ -512,18 +523,25 @@ class SteppingRecipeRunner:
         """Bring the scene from ``current_step`` to the kept checkpoint ``step_index``."""
         store, logic = self._require_store(), self._require_logic()
         matrix = self._matrix()
-        for change in store.changes_between(self.current_step, step_index):
-            current = read_segments_box(
-                self.segmentation_node, change.xor, change.box_start, change.box_stop, matrix
-            )
-            target = {sid: current[sid] ^ xor for sid, xor in change.xor.items()}
-            write_segments_box(
-                logic.editor_logic, self.segmentation_node, change.box_start, target, matrix
-            )
+        changes = store.changes_between(self.current_step, step_index)
+        write_segments_boxes(
+            logic.editor_logic, self.segmentation_node, self._targets(changes, matrix), matrix
+        )
         checkpoint = store.get(step_index)
         assert checkpoint is not None
         logic.restore_parameters(checkpoint.payload["parameters"])
         self.current_step = step_index
+
+    def _targets(
+        self, changes: Sequence[Change], matrix: np.ndarray
+    ) -> Iterator[tuple[Sequence[int], dict[str, np.ndarray]]]:
+        """Per change box, the segments as they must become: read at the moment the box is
+        written, because boxes may overlap and each write sees the ones before it."""
+        for change in changes:
+            current = read_segments_box(
+                self.segmentation_node, change.xor, change.box_start, change.box_stop, matrix
+            )
+            yield change.box_start, {sid: current[sid] ^ xor for sid, xor in change.xor.items()}
 
     def _notify_step(self, step_index: int) -> None:
         if self._step_callback is None:
