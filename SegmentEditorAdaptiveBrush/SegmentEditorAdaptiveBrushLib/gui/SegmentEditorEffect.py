@@ -34,7 +34,7 @@ HELP_TEXT = """<html>Paint by image content: inside the brush the effect grows i
 structure under the cursor and stops at its edges.<p>
 <ul style="margin: 0">
 <li><b>Left-click:</b> one brush application at the cursor.</li>
-<li><b>Left-drag:</b> one stroke; applied when the button is released, one undo step.</li>
+<li><b>Left-drag:</b> one stroke, painted as you drag; one undo step.</li>
 <li><b>Ctrl + left-click/drag:</b> the opposite of the selected mode (erase while adding).</li>
 <li><b>Esc</b> during a drag: cancel the stroke.</li>
 <li><b>Shift + drag:</b> pans the view, as everywhere in Slicer.</li>
@@ -81,18 +81,19 @@ class _Outcome:
 
 
 class _Stroke:
-    """Points of the drag in progress, in the view it started in."""
+    """The drag in progress, in the view it started in: every kept point is painted at once
+    (``live`` is the logic's LiveStroke), the whole drag is one undo state."""
 
-    def __init__(self, viewWidget, erase, spacingMm, planeUpdates):
+    def __init__(self, viewWidget, live, spacingMm):
         self.viewWidget = viewWidget
-        self.erase = erase
+        self.live = live
         self.points = stroke_input.StrokePoints(spacingMm)
         self.xyTrail = []
-        self.planeUpdates = planeUpdates
 
     def add(self, ras, xy):
         kept = self.points.add(ras)
         if kept:
+            self.live.add_point(ras)
             self.xyTrail.append((xy[0], xy[1]))
         return kept
 
@@ -402,9 +403,11 @@ class SegmentEditorEffect(AbstractScriptedSegmentEditorEffect):
             # A dialog took the button release, or the user declined: click again.
             return True
         xy = interactor.GetEventPosition()
-        with self._guard("Starting a stroke"):
+        with self._guard("Starting a stroke", waitCursor=True) as outcome:
             self._stroke = self._newStroke(interactor, viewWidget)
             self._stroke.add(self.xyToRas(xy, viewWidget), xy)
+        if not outcome.ok:
+            self._cancelStroke()
         return True
 
     def _newStroke(self, interactor, viewWidget):
@@ -415,7 +418,11 @@ class SegmentEditorEffect(AbstractScriptedSegmentEditorEffect):
             sliceToRas = self.scriptedEffect.viewNode(viewWidget).GetSliceToRAS()
             planeUpdates = stroke_input.slice_plane_updates(_matrixRows(sliceToRas))
         spacing = stroke_input.stroke_spacing_mm(parameters["brush_radius_mm"])
-        return _Stroke(viewWidget, erase, spacing, planeUpdates)
+        logic = self.logic()
+        if planeUpdates:
+            logic.set_parameters(planeUpdates)
+        live = logic.begin_stroke(erase, self.scriptedEffect.saveStateForUndo)
+        return _Stroke(viewWidget, live, spacing)
 
     def _onMouseMove(self, interactor, viewWidget):
         xy = interactor.GetEventPosition()
@@ -425,26 +432,47 @@ class SegmentEditorEffect(AbstractScriptedSegmentEditorEffect):
         stroke = self._stroke
         if stroke is None or stroke.viewWidget != viewWidget:
             return False  # let the view use the move (crosshair, window/level...)
-        if stroke.add(self.xyToRas(xy, viewWidget), xy):
-            outline.set_trail(stroke.xyTrail)
+        with self._guard("Adaptive Brush stroke") as outcome:
+            if stroke.add(self.xyToRas(xy, viewWidget), xy):
+                outline.set_trail(stroke.xyTrail)
+        if not outcome.ok:
+            self._cancelStroke()
         return True
 
     def _onLeftButtonRelease(self, interactor, viewWidget):
         stroke, self._stroke = self._stroke, None
         if stroke is None:
             return False
-        if stroke.viewWidget == viewWidget:
-            xy = interactor.GetEventPosition()
-            stroke.add(self.xyToRas(xy, viewWidget), xy)
         self._outline(stroke.viewWidget).set_trail([])
-        self.applyStroke(stroke.points.points, stroke.erase, stroke.planeUpdates)
+        started = time.perf_counter()
+        with self._guard("Adaptive Brush stroke", waitCursor=True) as outcome:
+            if stroke.viewWidget == viewWidget:
+                xy = interactor.GetEventPosition()
+                stroke.add(self.xyToRas(xy, viewWidget), xy)
+            stroke.live.finish()
+        if not outcome.ok:
+            stroke.live.cancel()
+            return True
+        self.lastStrokePointCount = len(stroke.live.points)
+        verb = "Erased" if stroke.live.erase else "Painted"
+        seconds = time.perf_counter() - started
+        self._showStatus(
+            f"{verb} a stroke of {self.lastStrokePointCount} point(s), finished in {seconds:.2f} s."
+        )
         return True
+
+    def _cancelStroke(self):
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
+            return
+        self._outline(stroke.viewWidget).set_trail([])
+        with self._guard("Cancelling the stroke"):
+            stroke.live.cancel()
 
     def _onKeyPress(self, interactor):
         if self._stroke is None or interactor.GetKeySym() != "Escape":
             return False
-        self._outline(self._stroke.viewWidget).set_trail([])
-        self._stroke = None
+        self._cancelStroke()
         self._showStatus("Stroke cancelled.")
         return True
 

@@ -1,6 +1,6 @@
 """Decisions behind the effect's mouse handling, without Qt or VTK (tested headless).
 
-A drag is collected as RAS points (mm) and applied as one stroke on release. Points closer
+A drag is collected as RAS points (mm), each painted as it comes, one stroke. Points closer
 than the stroke spacing to the previous one are dropped: neighbouring brushes overlap
 anyway, and each kept point costs one brush computation.
 """

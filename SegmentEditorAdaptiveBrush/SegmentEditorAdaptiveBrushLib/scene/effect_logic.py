@@ -22,6 +22,7 @@ from ..core.brush import BrushResult, compute_brush
 from ..core.params import PARAMETERS, BrushParameters
 from .context import SlicerContext, slicer_context
 from .errors import SceneError
+from .live_stroke import LiveStroke
 from .segments import modify_segment_box
 from .volume import ijk_to_ras, volume_array
 
@@ -29,23 +30,6 @@ logger = logging.getLogger(__name__)
 
 EFFECT_NAME = "Adaptive Brush"
 ATTRIBUTE_PREFIX = "AdaptiveBrush."
-
-# A stroke router gets the strokes a user paints by hand before they are applied and returns
-# True when it took care of it (the stepping runner records them while branching).
-StrokeRouter = Callable[["AdaptiveBrushLogic", list[tuple[float, float, float]], bool], bool]
-_STROKE_ROUTERS: list[StrokeRouter] = []
-
-
-def add_stroke_router(router: StrokeRouter) -> None:
-    """Route hand-painted strokes through ``router`` first (see ``user_stroke``)."""
-    if router not in _STROKE_ROUTERS:
-        _STROKE_ROUTERS.append(router)
-
-
-def remove_stroke_router(router: StrokeRouter) -> None:
-    """Stop routing strokes through ``router``; unknown routers are ignored."""
-    if router in _STROKE_ROUTERS:
-        _STROKE_ROUTERS.remove(router)
 
 
 @dataclass(frozen=True)
@@ -204,15 +188,25 @@ class AdaptiveBrushLogic:
         logger.debug("stroke of %d points in %.1f ms", len(points_ras), plan.seconds * 1000)
         return plan
 
+    def begin_stroke(
+        self, erase: bool = False, save_undo_state: Callable[[], Any] | None = None
+    ) -> LiveStroke:
+        """Start a stroke painted by hand: add points as the mouse moves, then finish()."""
+        return LiveStroke(self, erase, save_undo_state)
+
     def user_stroke(
         self,
         points_ras: Sequence[Sequence[float]],
         erase: bool = False,
         save_undo_state: Callable[[], Any] | None = None,
     ) -> None:
-        """A stroke painted by hand (GUI): offered to the stroke routers, else applied."""
-        points = [(float(p[0]), float(p[1]), float(p[2])) for p in points_ras]
-        for router in list(_STROKE_ROUTERS):
-            if router(self, points, erase):
-                return
-        self.stroke(points, erase, save_undo_state)
+        """A whole stroke painted by hand: applied point by point, recorded by a stroke
+        router (the stepping runner) when one takes it; all or nothing."""
+        stroke = self.begin_stroke(erase, save_undo_state)
+        try:
+            for point in points_ras:
+                stroke.add_point(point)
+        except BaseException:
+            stroke.cancel()
+            raise
+        stroke.finish()

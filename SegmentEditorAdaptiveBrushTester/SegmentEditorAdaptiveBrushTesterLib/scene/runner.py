@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
 from SegmentEditorAdaptiveBrushLib.scene.context import SlicerContext, slicer_context
-from SegmentEditorAdaptiveBrushLib.scene.effect_logic import (
-    AdaptiveBrushLogic,
+from SegmentEditorAdaptiveBrushLib.scene.effect_logic import AdaptiveBrushLogic
+from SegmentEditorAdaptiveBrushLib.scene.live_stroke import (
+    FinishedStroke,
     add_stroke_router,
     remove_stroke_router,
 )
@@ -201,7 +202,7 @@ class SteppingRecipeRunner:
         except BaseException:
             self._remove_created()
             raise
-        add_stroke_router(self._record_hand_stroke)
+        add_stroke_router(self)
         logger.info("Set up recipe '%s': %d steps", self.recipe.name, self.total_steps())
         return True
 
@@ -211,7 +212,7 @@ class SteppingRecipeRunner:
             self._store.clear()
         self._store = None
         self._remove_created()
-        remove_stroke_router(self._record_hand_stroke)
+        remove_stroke_router(self)
         self._logic = None
         self.current_step = -1
         self._branching = False
@@ -363,6 +364,14 @@ class SteppingRecipeRunner:
         if not self._branching or self._branch_point is None:
             raise RunnerError("start_branch() before adding manual actions")
         action.validate()
+        return self._append_branch_action(action, lambda: self._execute(self.current_step + 1))
+
+    def _append_branch_action(
+        self, action: RecipeAction, record: Callable[[], SegmentationCheckpoint]
+    ) -> SegmentationCheckpoint:
+        """Make ``action`` the branch's next step; ``record`` runs it and takes its checkpoint.
+        On failure the branch is as it was."""
+        assert self._branch_point is not None
         saved = (self._branch_point, list(self._branch_actions))
         if self.current_step < self._branch_point:
             # Rewound before the branch point: the branch now starts here.
@@ -370,18 +379,16 @@ class SteppingRecipeRunner:
         kept = self.current_step - self._branch_point
         self._branch_actions = self._branch_actions[:kept] + [action]
         try:
-            return self._execute(self.current_step + 1)
+            return record()
         except BaseException:
             self._branch_point, self._branch_actions = saved
             raise
 
-    def _record_hand_stroke(
-        self, logic: AdaptiveBrushLogic, points: list[tuple[float, float, float]], erase: bool
-    ) -> bool:
-        """Stroke router: a stroke painted by hand in this runner's editor becomes a manual
-        action (starting a branch at the current step if none is being recorded), carrying
-        every parameter changed since the current checkpoint, so the scene never drifts from
-        the checkpoints."""
+    # Stroke router: strokes painted by hand in this runner's editor -------------------------
+
+    def takes_stroke(self, logic: AdaptiveBrushLogic) -> bool:
+        """True for strokes in this runner's editor and segment: they become branch steps,
+        so the scene never drifts from the checkpoints."""
         if self._store is None or logic.editor_node is not self.editor_node:
             return False
         if self.editor_node.GetSelectedSegmentID() != self.segment_id:
@@ -391,16 +398,39 @@ class SteppingRecipeRunner:
                 self.recipe.segment_name,
             )
             return False
+        return True
+
+    def record_stroke(self, logic: AdaptiveBrushLogic, stroke: FinishedStroke) -> None:
+        """Record an applied hand stroke as a manual action (starting a branch at the
+        current step if none is being recorded), with every parameter changed since the
+        current checkpoint."""
+        store = self._require_store()
         if not self._branching:
             logger.info("A stroke painted by hand starts a branch at step %d", self.current_step)
             self.start_branch()
-        checkpoint = self._require_store().get(self.current_step)
+        checkpoint = store.get(self.current_step)
         before = checkpoint.payload["parameters"] if checkpoint is not None else {}
-        now = {k: list(v) if isinstance(v, tuple) else v for k, v in logic.parameters.items()}
+        now = self._payload()["parameters"]
         changed = {k: v for k, v in now.items() if before.get(k) != v}
-        make = RecipeAction.erase if erase else RecipeAction.paint
-        self.add_manual_action(make(points[0], changed, path=points[1:]))
-        return True
+        make = RecipeAction.erase if stroke.erase else RecipeAction.paint
+        action = make(stroke.points[0], changed, path=list(stroke.points[1:]))
+        self._append_branch_action(action, lambda: self._record(stroke))
+
+    def _record(self, stroke: FinishedStroke) -> SegmentationCheckpoint:
+        store, step_index = self._require_store(), self.current_step + 1
+        store.truncate_after(self.current_step)
+        checkpoint = store.record(
+            step_index,
+            stroke.box_start,
+            stroke.box_stop,
+            stroke.before,
+            stroke.after,
+            self._payload(),
+        )
+        self.current_step = step_index
+        self._notify_checkpoint(checkpoint)
+        self._notify_step(step_index)
+        return checkpoint
 
     def save_branch(self, name: str | None = None) -> ActionRecipe:
         """A new recipe: the steps up to the branch point plus the manual actions."""

@@ -1,0 +1,163 @@
+"""A stroke painted while the user drags: each point is applied as it comes, the stroke is
+one undo state, can be cancelled, and is handed whole to a stroke router (the stepping
+runner records it as one step) when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from .segments import read_segments_box, segment_ids, write_segments_box
+from .volume import ijk_to_ras
+
+if TYPE_CHECKING:
+    from .effect_logic import AdaptiveBrushLogic
+
+logger = logging.getLogger(__name__)
+
+Point = tuple[float, float, float]
+Index3 = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class FinishedStroke:
+    """What a stroke did: its points and, over the box it touched, every segment before and
+    after it (bool (k, j, i) arrays keyed by segment id)."""
+
+    points: tuple[Point, ...]
+    erase: bool
+    box_start: Index3
+    box_stop: Index3
+    before: dict[str, np.ndarray]
+    after: dict[str, np.ndarray]
+
+
+class StrokeRouter(Protocol):
+    """Takes over strokes painted by hand in some editor (the stepping runner does)."""
+
+    def takes_stroke(self, logic: AdaptiveBrushLogic) -> bool:
+        """True when this router records strokes painted with ``logic`` from now on."""
+        ...
+
+    def record_stroke(self, logic: AdaptiveBrushLogic, stroke: FinishedStroke) -> None:
+        """Record a stroke that was applied to the scene."""
+        ...
+
+
+_ROUTERS: list[StrokeRouter] = []
+
+
+def add_stroke_router(router: StrokeRouter) -> None:
+    """Offer hand-painted strokes to ``router`` (see ``LiveStroke``)."""
+    if router not in _ROUTERS:
+        _ROUTERS.append(router)
+
+
+def remove_stroke_router(router: StrokeRouter) -> None:
+    """Stop offering strokes to ``router``; unknown routers are ignored."""
+    if router in _ROUTERS:
+        _ROUTERS.remove(router)
+
+
+def router_for(logic: AdaptiveBrushLogic) -> StrokeRouter | None:
+    """The first router that takes strokes painted with ``logic``, if any."""
+    return next((r for r in list(_ROUTERS) if r.takes_stroke(logic)), None)
+
+
+class LiveStroke:
+    """One stroke, applied point by point.
+
+    Parameters
+    ----------
+    logic : AdaptiveBrushLogic
+    erase : bool
+    save_undo_state : callable, optional
+        Called once, before the first write, unless a router records the stroke (its
+        checkpoints are the undo then).
+    """
+
+    def __init__(
+        self,
+        logic: AdaptiveBrushLogic,
+        erase: bool,
+        save_undo_state: Callable[[], Any] | None = None,
+    ) -> None:
+        self.logic, self.erase = logic, erase
+        self.router = router_for(logic)
+        self._save_undo_state = None if self.router is not None else save_undo_state
+        self._points: list[Point] = []
+        self._writes: list[tuple[Index3, Index3, dict[str, np.ndarray]]] = []
+        self._open = True
+
+    @property
+    def points(self) -> list[Point]:
+        return list(self._points)
+
+    def add_point(self, ras: Sequence[float]) -> None:
+        """Compute the brush at ``ras`` and apply it now; a failure changes nothing."""
+        self._require_open()
+        point = (float(ras[0]), float(ras[1]), float(ras[2]))
+        plan = self.logic.plan_stroke([point], self.erase)
+        segmentation, volume, _ = self.logic.nodes()
+        before = read_segments_box(
+            segmentation,
+            segment_ids(segmentation),
+            plan.box_start,
+            plan.box_stop,
+            ijk_to_ras(volume),
+        )
+        if not self._writes and self._save_undo_state is not None:
+            self._save_undo_state()
+        self.logic.apply_plan(plan)
+        self._writes.append((plan.box_start, plan.box_stop, before))
+        self._points.append(point)
+
+    def finish(self) -> FinishedStroke | None:
+        """End the stroke and hand it to its router; None when no point was applied."""
+        self._require_open()
+        self._open = False
+        if not self._writes:
+            return None
+        stroke = self._summary()
+        if self.router is not None:
+            self.router.record_stroke(self.logic, stroke)
+        return stroke
+
+    def cancel(self) -> None:
+        """Undo every point of the stroke and end it."""
+        if not self._open:
+            return
+        self._open = False
+        segmentation, volume, _ = self.logic.nodes()
+        matrix = ijk_to_ras(volume)
+        for start, _, before in reversed(self._writes):
+            write_segments_box(self.logic.editor_logic, segmentation, start, before, matrix)
+        self._writes.clear()
+
+    def _summary(self) -> FinishedStroke:
+        segmentation, volume, _ = self.logic.nodes()
+        low = np.min([w[0] for w in self._writes], axis=0)
+        high = np.max([w[1] for w in self._writes], axis=0)
+        start: Index3 = (int(low[0]), int(low[1]), int(low[2]))
+        stop: Index3 = (int(high[0]), int(high[1]), int(high[2]))
+        after = read_segments_box(
+            segmentation, segment_ids(segmentation), start, stop, ijk_to_ras(volume)
+        )
+        before = {sid: mask.copy() for sid, mask in after.items()}
+        # Each write's own "before" is exact in its box; the earliest write wins.
+        for box_start, box_stop, box_before in reversed(self._writes):
+            region = tuple(
+                slice(a - s, b - s) for a, b, s in zip(box_start, box_stop, start, strict=True)
+            )
+            for sid, mask in box_before.items():
+                before[sid][region] = mask
+        return FinishedStroke(tuple(self._points), self.erase, start, stop, before, after)
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("this stroke has ended; begin a new one")
