@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from SegmentEditorAdaptiveBrushTesterLib import (
     ActionRecipe,
+    GoldStandard,
     RecipeAction,
     SegmentationCheckpoint,
     SteppingRecipeRunner,
@@ -40,6 +41,7 @@ def runner(clean_scene):
 
 
 def test_fresh_runner_state(runner):
+    assert runner.is_set_up() and not runner.has_branch()
     assert runner.current_step == -1
     assert runner.total_steps() == 5
     assert runner.is_at_start() and not runner.is_at_end() and not runner.is_branching()
@@ -145,7 +147,7 @@ def test_branch_save_and_replay_gives_identical_segmentation(clean_scene):
         branched = runner.current_segment_array()
         saved = runner.save_branch("my branch")
         runner.stop_branch()
-        assert runner.current_step == 2 and not runner.is_branching()
+        assert runner.current_step == 2 and not runner.is_branching() and runner.has_branch()
     finally:
         runner.cleanup()
     assert saved.name == "my branch"
@@ -185,7 +187,7 @@ def test_stats_and_cleanup(clean_scene):
     assert 0 < stats["bytes_held"] < stats["full_copy_bytes"]
     assert stats["ratio"] == pytest.approx(stats["bytes_held"] / stats["full_copy_bytes"])
     runner.cleanup()
-    assert runner.checkpoints == [] and runner.current_step == -1
+    assert runner.checkpoints == [] and runner.current_step == -1 and not runner.is_set_up()
     runner.cleanup()
 
 
@@ -248,4 +250,15 @@ def test_stop_branch_when_the_branch_point_was_thinned(clean_scene):
         assert runner.current_step == 3
         assert np.array_equal(runner.current_segment_array(), reference)
     finally:
+        runner.cleanup()
+
+
+def test_setup_and_cleanup_with_a_reference_leave_the_scene_as_it_was(clean_scene):
+    """Regression: loading the reference left its segmentation display node behind."""
+    recipe = small_recipe()
+    recipe.gold_standard = GoldStandard("default", "right lung")
+    for _ in range(2):
+        runner = SteppingRecipeRunner(recipe)
+        runner.setup()
+        assert runner.reference_array is not None and runner.reference_array.sum() == 34450
         runner.cleanup()

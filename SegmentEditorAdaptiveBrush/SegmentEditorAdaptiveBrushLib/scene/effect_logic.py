@@ -117,6 +117,10 @@ class AdaptiveBrushLogic:
                 self.editor_node.SetAttribute(ATTRIBUTE_PREFIX + name, encoded)
         finally:
             self.editor_node.EndModify(was_disabled)
+        # What Slicer's own effects fire on a parameter change, so effect panels refresh.
+        self.editor_node.InvokeCustomModifiedEvent(
+            slicer.vtkMRMLSegmentEditorNode.EffectParameterModified
+        )
 
     # Nodes ------------------------------------------------------------------------------
 

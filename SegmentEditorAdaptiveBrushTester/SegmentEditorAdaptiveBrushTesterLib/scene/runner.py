@@ -134,6 +134,14 @@ class SteppingRecipeRunner:
     def is_branching(self) -> bool:
         return self._branching
 
+    def is_set_up(self) -> bool:
+        """True between ``setup()`` and ``cleanup()``."""
+        return self._store is not None
+
+    def has_branch(self) -> bool:
+        """True when there is a branch ``save_branch()`` can save (recording or stopped)."""
+        return self._branch_point is not None
+
     def get_current_action(self) -> RecipeAction | None:
         """The action of the step the scene is at; None at the start."""
         actions = self.timeline()

@@ -143,8 +143,8 @@ def _read_reference_segment(
         shape = volume_array(volume_node).shape
         return read_segment_full(node, segment_id, shape, ijk_to_ras(volume_node))
     finally:
+        _remove_with_helpers(scene, node)
         scene.RemoveNode(storage)
-        scene.RemoveNode(node)
 
 
 def _read_label_image(context: SlicerContext, path: Path, volume_node: Any) -> np.ndarray:
@@ -157,9 +157,17 @@ def _read_label_image(context: SlicerContext, path: Path, volume_node: Any) -> n
             raise SampleDataError(f"reference {path.name} is not on the volume's voxel grid")
         return np.asarray(volume_array(label) != 0)
     finally:
-        for node in (label.GetDisplayNode(), label.GetStorageNode(), label):
-            if node is not None:
-                context.scene.RemoveNode(node)
+        _remove_with_helpers(context.scene, label)
+
+
+def _remove_with_helpers(scene: Any, node: Any) -> None:
+    """Remove a node with every display and storage node it created."""
+    helpers = [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
+    helpers.append(node.GetStorageNode())
+    for helper in helpers:
+        if helper is not None:
+            scene.RemoveNode(helper)
+    scene.RemoveNode(node)
 
 
 __all__ = ["SampleDataError", "load_reference_array", "load_volume"]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import SimpleITK as sitk
-from skimage.segmentation import random_walker as skimage_random_walker
 
+from ..errors import AlgorithmError
 from ..paramspec import ParamSpec
 from .base import Algorithm, BrushInput
 from .features import (
@@ -139,13 +140,25 @@ def random_walker(inp: BrushInput) -> np.ndarray:
         return grid.expand(labels == OBJECT)
     data = grid.image / np.float32(contrast_scale(inp.stats))
     beta = params["random_walker_beta"] * sensitivity_gain(params["edge_sensitivity"])
+    solve = _skimage_random_walker()
     with warnings.catch_warnings():
         # Isolated unknown voxels trigger a warning; they are labelled background, as wanted.
         warnings.simplefilter("ignore", UserWarning)
-        result = skimage_random_walker(
-            data, labels, beta=skimage_beta(data, beta), mode="cg_j", tol=1e-2
-        )
+        result = solve(data, labels, beta=skimage_beta(data, beta), mode="cg_j", tol=1e-2)
     return grid.expand(result == OBJECT)
+
+
+def _skimage_random_walker() -> Callable[..., np.ndarray]:
+    """scikit-image's solver, imported on first use: a Slicer without scikit-image can
+    still load the effect and use every other algorithm."""
+    try:
+        from skimage.segmentation import random_walker as solver
+    except ImportError as error:
+        raise AlgorithmError(
+            "the random walker needs scikit-image; in Slicer's Python console run "
+            'slicer.util.pip_install("scikit-image")'
+        ) from error
+    return solver
 
 
 ALGORITHM = Algorithm(
