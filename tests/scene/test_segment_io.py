@@ -20,6 +20,7 @@ from SegmentEditorAdaptiveBrushLib.scene.segments import (
     BINARY_LABELMAP,
     GROWTH_MIN_VOXELS,
     allocate_segment_labelmap,
+    flip_segments_boxes,
     modify_segment_box,
     read_segment_box,
     read_segment_full,
@@ -463,3 +464,63 @@ def test_boxes_from_a_generator_see_the_writes_before_them(editing, volume):
 
     write_segments_boxes(editing.logic, editing.segmentation, targets(), matrix)
     assert np.array_equal(state(editing, volume)["a"], expected)
+
+
+def test_flips_toggle_voxels_in_place_in_order(editing, volume, caplog):
+    matrix, shape = ijk_to_ras(volume), volume_array(volume).shape
+    assert allocate_segment_labelmap(editing.segmentation, "a", matrix)
+    write_segment_box(
+        editing.logic,
+        editing.segmentation,
+        "a",
+        (10, 40, 40),
+        ball((6, 12, 12), (3, 6, 6), 4),
+        matrix,
+    )
+    expected = state(editing, volume)["a"]
+    flips = [
+        ((10, 40, 40), ball((6, 12, 12), (3, 6, 8), 5)),
+        ((11, 42, 42), ball((6, 12, 12), (3, 6, 6), 5)),
+    ]
+    for start, xor in flips:
+        expected[tuple(slice(s, s + n) for s, n in zip(start, xor.shape, strict=True))] ^= xor
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger=SEGMENTS_LOGGER):
+        flip_segments_boxes(
+            editing.logic, editing.segmentation, [(s, {"a": x}) for s, x in flips], matrix
+        )
+    assert caplog.text == "", "flipped in place: no growth, no general write"
+    got = state(editing, volume)
+    assert np.array_equal(got["a"], expected) and not got["b"].any()
+    assert tuple(extent_kji(editing, "a")[1]) == shape
+
+
+def test_flips_that_move_voxels_between_shared_segments_are_exact(editing, volume):
+    """A rewind past an "overwrite other segments" stroke: a gives voxels back to b."""
+    matrix = ijk_to_ras(volume)
+    start, block = (10, 40, 40), np.ones((4, 8, 8), dtype=bool)
+    write_segment_box(editing.logic, editing.segmentation, "b", start, block, matrix)
+    before = state(editing, volume)
+    painted = np.zeros_like(block)
+    painted[1:3, 2:6, 2:6] = True
+    modify_segment_box(editing.logic, editing.segmentation, "a", start, painted, False, matrix)
+    after = state(editing, volume)
+    assert after["a"].sum() == painted.sum() and after["b"].sum() == block.sum() - painted.sum()
+    flip_segments_boxes(
+        editing.logic, editing.segmentation, [(start, {"a": painted, "b": painted})], matrix
+    )
+    restored = state(editing, volume)
+    for sid in before:
+        assert np.array_equal(restored[sid], before[sid]), sid
+    assert editing.segmentation.GetSegmentation().GetNumberOfLayers() == 1
+
+
+def test_flips_outside_the_stored_extent_grow_it(editing, volume):
+    matrix = ijk_to_ras(volume)
+    write_segment_box(
+        editing.logic, editing.segmentation, "a", (2, 2, 2), np.ones((2, 2, 2), bool), matrix
+    )
+    far = ball((4, 6, 6), (2, 3, 3), 2)
+    flip_segments_boxes(editing.logic, editing.segmentation, [((25, 100, 100), {"a": far})], matrix)
+    got = state(editing, volume)["a"]
+    assert got.sum() == 8 + far.sum() and np.array_equal(got[25:29, 100:106, 100:106], far)

@@ -105,11 +105,12 @@ def compute_brush(
     except RuntimeError as error:
         raise AlgorithmError(f"{algorithm.label} failed: {error}") from error
     mask = postprocess(raw & region.brush, region.seed, inp.spacing, params) & region.brush
-    logger.debug(
-        "%s on ROI %s: %d voxels in %.1f ms",
-        algorithm.name,
-        region.shape,
-        int(mask.sum()),
-        (time.perf_counter() - started) * 1000,
-    )
+    if logger.isEnabledFor(logging.DEBUG):  # counting the voxels is a pass over the ROI
+        logger.debug(
+            "%s on ROI %s: %d voxels in %.1f ms",
+            algorithm.name,
+            region.shape,
+            int(mask.sum()),
+            (time.perf_counter() - started) * 1000,
+        )
     return BrushResult(region=region, mask=mask, stats=inp.stats)

@@ -35,7 +35,13 @@ import vtk
 from vtk.util import numpy_support
 
 from .errors import SceneError
-from .volume import check_same_grid, image_to_world, numpy_to_matrix, oriented_image
+from .volume import (
+    GEOMETRY_TOLERANCE_MM,
+    check_same_grid,
+    image_to_world,
+    numpy_to_matrix,
+    oriented_image,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +49,6 @@ BINARY_LABELMAP = "Binary labelmap"
 Box = tuple[tuple[int, int, int], tuple[int, int, int]]
 Index3 = tuple[int, int, int]
 BoxMasks = tuple[Sequence[int], Mapping[str, np.ndarray]]
-
-SAME_GRID_TOLERANCE_MM = 1e-4
 
 GROWTH_MIN_VOXELS = 16
 """Smallest margin (voxels) a growing labelmap gets beyond the box that made it grow."""
@@ -129,7 +133,7 @@ def _layer_values(image: Any, start: Sequence[int], shape: Sequence[int]) -> np.
 
 def _on_grid(image: Any, ijk_to_ras: np.ndarray) -> bool:
     difference = np.abs(image_to_world(image) - ijk_to_ras)
-    return float(difference.max()) <= SAME_GRID_TOLERANCE_MM
+    return float(difference.max()) <= GEOMETRY_TOLERANCE_MM
 
 
 def allocate_segment_labelmap(
@@ -393,10 +397,14 @@ class _Changes:
             if np.array_equal(edit.before, edit.after):
                 continue
             _store_edit(edit, segmentation_node.GetSegmentation(), ijk_to_ras)
-            self.images[edit.image.GetAddressAsString("vtkObject")] = edit.image
             for sid in edit.changed_segments():
-                if sid not in self.segment_ids:
-                    self.segment_ids.append(sid)
+                self.add(edit.image, sid)
+
+    def add(self, image: Any, segment_id: str) -> None:
+        """Remember that ``segment_id`` changed in the layer ``image``."""
+        self.images[image.GetAddressAsString("vtkObject")] = image
+        if segment_id not in self.segment_ids:
+            self.segment_ids.append(segment_id)
 
     def announce(self, segmentation_node: Any) -> None:
         """The events Slicer's own edits end with, so display, undo and widgets update."""
@@ -465,14 +473,106 @@ def write_segments_boxes(
     """
     changes = _Changes()
     for start, masks in boxes:
-        try:
-            edits = _plan_layers(segmentation_node, start, masks, ijk_to_ras)
-        except InPlaceWriteError as reason:
-            logger.debug("box at %s written through Slicer: %s", tuple(start), reason)
-            _write_with_editor_logic(editor_logic, segmentation_node, start, masks, ijk_to_ras)
-            continue
-        changes.store(segmentation_node, edits, ijk_to_ras)
+        _write_box(editor_logic, segmentation_node, start, masks, ijk_to_ras, changes)
     changes.announce(segmentation_node)
+
+
+def _write_box(
+    editor_logic: Any,
+    segmentation_node: Any,
+    start: Sequence[int],
+    masks: Mapping[str, np.ndarray],
+    ijk_to_ras: np.ndarray,
+    changes: _Changes,
+) -> None:
+    """One box of ``write_segments_boxes``: in place, else through Slicer's editor logic."""
+    try:
+        edits = _plan_layers(segmentation_node, start, masks, ijk_to_ras)
+    except InPlaceWriteError as reason:
+        logger.debug("box at %s written through Slicer: %s", tuple(start), reason)
+        _write_with_editor_logic(editor_logic, segmentation_node, start, masks, ijk_to_ras)
+        return
+    changes.store(segmentation_node, edits, ijk_to_ras)
+
+
+def flip_segments_boxes(
+    editor_logic: Any,
+    segmentation_node: Any,
+    flips: Iterable[BoxMasks],
+    ijk_to_ras: np.ndarray,
+) -> None:
+    """Toggle voxels: each segment of each box becomes itself XOR its bool (k, j, i) array.
+
+    This is how the stepping runner moves the scene between checkpoints (the store keeps
+    XOR diffs). A box is flipped right in the stored labelmaps, one pass per segment, when
+    each of its segments has a layer to itself among them, covering the box, and no voxel
+    it turns on holds another segment; any other box is read, XOR-ed and written like
+    ``write_segments_box``. Boxes are applied in order, each seeing the ones before it, and
+    the modified events are sent once, at the end.
+    """
+    changes = _Changes()
+    for start, xors in flips:
+        flips_in_place = _plan_flips(segmentation_node, start, xors, ijk_to_ras)
+        if flips_in_place is not None:
+            for flip in flips_in_place:
+                flip.apply(changes)
+            continue
+        shape = next(iter(xors.values())).shape
+        stop = [int(a) + int(n) for a, n in zip(start, shape, strict=True)]
+        current = read_segments_box(segmentation_node, xors, start, stop, ijk_to_ras)
+        targets = {sid: current[sid] ^ np.asarray(xor, dtype=bool) for sid, xor in xors.items()}
+        _write_box(editor_logic, segmentation_node, start, targets, ijk_to_ras, changes)
+    changes.announce(segmentation_node)
+
+
+@dataclass
+class _Flip:
+    """Voxels of one segment to toggle, as a view of its stored labelmap over the box."""
+
+    image: Any
+    segment_id: str
+    view: np.ndarray
+    xor: np.ndarray
+    label: int
+
+    def apply(self, changes: _Changes) -> None:
+        # Every toggled voxel holds 0 or the label (checked when planned): XOR swaps them.
+        label = np.asarray(self.label, dtype=self.view.dtype)
+        np.bitwise_xor(self.view, label, out=self.view, where=self.xor)
+        changes.add(self.image, self.segment_id)
+
+
+def _plan_flips(
+    segmentation_node: Any,
+    start: Sequence[int],
+    xors: Mapping[str, np.ndarray],
+    ijk_to_ras: np.ndarray,
+) -> list[_Flip] | None:
+    """The in-place flips of one box, or None when the box needs the general write."""
+    segmentation = segmentation_node.GetSegmentation()
+    if segmentation.GetSourceRepresentationName() != BINARY_LABELMAP:
+        return None
+    flips: list[_Flip] = []
+    layers: set[int] = set()
+    for sid, values in xors.items():
+        xor = np.asarray(values, dtype=bool)
+        layer = segmentation.GetLayerIndex(sid, BINARY_LABELMAP)
+        if layer < 0 or layer in layers:
+            return None
+        layers.add(layer)
+        segment = get_segment(segmentation_node, sid)
+        image = segment.GetRepresentation(BINARY_LABELMAP)
+        stop = [int(a) + int(n) for a, n in zip(start, xor.shape, strict=True)]
+        if _is_empty(image) or not _on_grid(image, ijk_to_ras) or not _contains(image, start, stop):
+            return None
+        common = _overlap(start, stop, *_extent_box(image))
+        assert common is not None  # the extent contains the box
+        view = _labelmap_view(image)[common[1]]
+        label = int(segment.GetLabelValue())
+        if np.any(xor & (view != 0) & (view != label)):
+            return None
+        flips.append(_Flip(image, sid, view, xor, label))
+    return flips
 
 
 def _write_with_editor_logic(
@@ -549,6 +649,12 @@ def modify_segment_box(
     """
     editor_node = editor_logic.GetSegmentEditorNode()
     brush = np.asarray(mask, dtype=bool)
+    if not brush.any():
+        return
+    # Voxels outside the mask's own box never change: every later pass works on less.
+    low, high = _changed_box(brush)
+    brush = brush[tuple(slice(a, b) for a, b in zip(low, high, strict=True))]
+    start = tuple(int(s) + a for s, a in zip(start, low, strict=True))
     try:
         targets = _edit_targets(
             editor_node,

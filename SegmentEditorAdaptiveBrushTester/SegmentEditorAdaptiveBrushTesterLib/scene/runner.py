@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,21 +26,16 @@ from SegmentEditorAdaptiveBrushLib.scene.live_stroke import (
 from SegmentEditorAdaptiveBrushLib.scene.segments import (
     add_segment,
     allocate_segment_labelmap,
+    flip_segments_boxes,
     new_segmentation_node,
     read_segment_full,
     read_segments_box,
     segment_ids,
     write_segments_box,
-    write_segments_boxes,
 )
 from SegmentEditorAdaptiveBrushLib.scene.volume import ijk_to_ras, volume_array
 
-from ..core.checkpoints import (
-    DEFAULT_BUDGET_BYTES,
-    Change,
-    CheckpointStore,
-    SegmentationCheckpoint,
-)
+from ..core.checkpoints import DEFAULT_BUDGET_BYTES, CheckpointStore, SegmentationCheckpoint
 from ..core.recipe import ActionRecipe, RecipeAction
 from .sample_data import load_reference_array, load_volume
 
@@ -560,26 +555,17 @@ class SteppingRecipeRunner:
     def _restore(self, step_index: int) -> None:
         """Bring the scene from ``current_step`` to the kept checkpoint ``step_index``."""
         store, logic = self._require_store(), self._require_logic()
-        matrix = self._matrix()
         changes = store.changes_between(self.current_step, step_index)
-        write_segments_boxes(
-            logic.editor_logic, self.segmentation_node, self._targets(changes, matrix), matrix
+        flip_segments_boxes(
+            logic.editor_logic,
+            self.segmentation_node,
+            [(change.box_start, change.xor) for change in changes],
+            self._matrix(),
         )
         checkpoint = store.get(step_index)
         assert checkpoint is not None
         logic.restore_parameters(checkpoint.payload["parameters"])
         self.current_step = step_index
-
-    def _targets(
-        self, changes: Sequence[Change], matrix: np.ndarray
-    ) -> Iterator[tuple[Sequence[int], dict[str, np.ndarray]]]:
-        """Per change box, the segments as they must become: read at the moment the box is
-        written, because boxes may overlap and each write sees the ones before it."""
-        for change in changes:
-            current = read_segments_box(
-                self.segmentation_node, change.xor, change.box_start, change.box_stop, matrix
-            )
-            yield change.box_start, {sid: current[sid] ^ xor for sid, xor in change.xor.items()}
 
     def _notify_step(self, step_index: int) -> None:
         if self._step_callback is None:
