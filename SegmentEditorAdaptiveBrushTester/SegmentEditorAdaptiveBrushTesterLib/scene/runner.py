@@ -35,7 +35,12 @@ from SegmentEditorAdaptiveBrushLib.scene.segments import (
 )
 from SegmentEditorAdaptiveBrushLib.scene.volume import ijk_to_ras, volume_array
 
-from ..core.checkpoints import DEFAULT_BUDGET_BYTES, CheckpointStore, SegmentationCheckpoint
+from ..core.checkpoints import (
+    DEFAULT_BUDGET_BYTES,
+    Change,
+    CheckpointStore,
+    SegmentationCheckpoint,
+)
 from ..core.recipe import ActionRecipe, RecipeAction
 from .sample_data import load_reference_array, load_volume
 
@@ -555,17 +560,34 @@ class SteppingRecipeRunner:
     def _restore(self, step_index: int) -> None:
         """Bring the scene from ``current_step`` to the kept checkpoint ``step_index``."""
         store, logic = self._require_store(), self._require_logic()
-        changes = store.changes_between(self.current_step, step_index)
         flip_segments_boxes(
             logic.editor_logic,
             self.segmentation_node,
-            [(change.box_start, change.xor) for change in changes],
+            [(change.box_start, change.xor) for change in self._changes_to(step_index)],
             self._matrix(),
         )
         checkpoint = store.get(step_index)
         assert checkpoint is not None
         logic.restore_parameters(checkpoint.payload["parameters"])
         self.current_step = step_index
+
+    def _changes_to(self, step_index: int) -> list[Change]:
+        """XOR boxes from ``current_step`` to ``step_index``, one kept step at a time.
+
+        Asking the store for the whole span at once merges its boxes first, which costs
+        more than it saves now that each box is flipped in one pass (far jumps spent ~90 %
+        of their time merging); XOR-ing the steps' boxes one after the other is as exact.
+        """
+        store = self._require_store()
+        low, high = sorted((self.current_step, step_index))
+        kept = [cp.step_index for cp in store.checkpoints if low <= cp.step_index <= high]
+        if not kept or kept[0] != low or kept[-1] != high:
+            # an end that is not kept: the store's own call says why
+            return store.changes_between(self.current_step, step_index)
+        changes: list[Change] = []
+        for earlier, later in zip(kept[:-1], kept[1:], strict=True):
+            changes.extend(store.changes_between(earlier, later))
+        return changes
 
     def _notify_step(self, step_index: int) -> None:
         if self._step_callback is None:
