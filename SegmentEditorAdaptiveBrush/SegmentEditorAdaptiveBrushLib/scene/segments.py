@@ -511,8 +511,9 @@ def flip_segments_boxes(
     the modified events are sent once, at the end.
     """
     changes = _Changes()
+    layers: dict[str, _StoredLayer | None] = {}
     for start, xors in flips:
-        flips_in_place = _plan_flips(segmentation_node, start, xors, ijk_to_ras)
+        flips_in_place = _plan_flips(segmentation_node, start, xors, ijk_to_ras, layers)
         if flips_in_place is not None:
             for flip in flips_in_place:
                 flip.apply(changes)
@@ -522,24 +523,53 @@ def flip_segments_boxes(
         current = read_segments_box(segmentation_node, xors, start, stop, ijk_to_ras)
         targets = {sid: current[sid] ^ np.asarray(xor, dtype=bool) for sid, xor in xors.items()}
         _write_box(editor_logic, segmentation_node, start, targets, ijk_to_ras, changes)
+        layers.clear()  # the general write may have grown or separated layers
     changes.announce(segmentation_node)
+
+
+@dataclass
+class _StoredLayer:
+    """A segment's stored labelmap as flips need it, looked up once per call."""
+
+    index: int
+    image: Any
+    label: int
+    start: Index3
+    stop: Index3
+    view: np.ndarray
+    alone: bool
+
+
+def _stored_layer(
+    segmentation_node: Any, segment_id: str, ijk_to_ras: np.ndarray
+) -> _StoredLayer | None:
+    """The segment's layer, or None when it cannot be flipped in place at all."""
+    segmentation = segmentation_node.GetSegmentation()
+    index = segmentation.GetLayerIndex(segment_id, BINARY_LABELMAP)
+    segment = get_segment(segmentation_node, segment_id)
+    image = segment.GetRepresentation(BINARY_LABELMAP)
+    if index < 0 or _is_empty(image) or not _on_grid(image, ijk_to_ras):
+        return None
+    start, stop = _extent_box(image)
+    alone = len(segmentation.GetSegmentIDsForLayer(index, BINARY_LABELMAP)) == 1
+    label = int(segment.GetLabelValue())
+    return _StoredLayer(index, image, label, start, stop, _labelmap_view(image), alone)
 
 
 @dataclass
 class _Flip:
     """Voxels of one segment to toggle, as a view of its stored labelmap over the box."""
 
-    image: Any
+    layer: _StoredLayer
     segment_id: str
     view: np.ndarray
     xor: np.ndarray
-    label: int
 
     def apply(self, changes: _Changes) -> None:
         # Every toggled voxel holds 0 or the label (checked when planned): XOR swaps them.
-        label = np.asarray(self.label, dtype=self.view.dtype)
+        label = np.asarray(self.layer.label, dtype=self.view.dtype)
         np.bitwise_xor(self.view, label, out=self.view, where=self.xor)
-        changes.add(self.image, self.segment_id)
+        changes.add(self.layer.image, self.segment_id)
 
 
 def _plan_flips(
@@ -547,31 +577,39 @@ def _plan_flips(
     start: Sequence[int],
     xors: Mapping[str, np.ndarray],
     ijk_to_ras: np.ndarray,
+    layers: dict[str, _StoredLayer | None],
 ) -> list[_Flip] | None:
-    """The in-place flips of one box, or None when the box needs the general write."""
-    segmentation = segmentation_node.GetSegmentation()
-    if segmentation.GetSourceRepresentationName() != BINARY_LABELMAP:
+    """The in-place flips of one box, or None when the box needs the general write.
+
+    ``layers`` caches the segments' stored layers between the boxes of one call.
+    """
+    if segmentation_node.GetSegmentation().GetSourceRepresentationName() != BINARY_LABELMAP:
         return None
     flips: list[_Flip] = []
-    layers: set[int] = set()
+    used: set[int] = set()
     for sid, values in xors.items():
+        if sid not in layers:
+            layers[sid] = _stored_layer(segmentation_node, sid, ijk_to_ras)
+        layer = layers[sid]
         xor = np.asarray(values, dtype=bool)
-        layer = segmentation.GetLayerIndex(sid, BINARY_LABELMAP)
-        if layer < 0 or layer in layers:
-            return None
-        layers.add(layer)
-        segment = get_segment(segmentation_node, sid)
-        image = segment.GetRepresentation(BINARY_LABELMAP)
         stop = [int(a) + int(n) for a, n in zip(start, xor.shape, strict=True)]
-        if _is_empty(image) or not _on_grid(image, ijk_to_ras) or not _contains(image, start, stop):
+        if layer is None or layer.index in used:
             return None
-        common = _overlap(start, stop, *_extent_box(image))
-        assert common is not None  # the extent contains the box
-        view = _labelmap_view(image)[common[1]]
-        label = int(segment.GetLabelValue())
-        if np.any(xor & (view != 0) & (view != label)):
+        if not all(
+            a >= lo and b <= hi
+            for a, b, lo, hi in zip(start, stop, layer.start, layer.stop, strict=True)
+        ):
             return None
-        flips.append(_Flip(image, sid, view, xor, label))
+        used.add(layer.index)
+        view = layer.view[
+            tuple(
+                slice(int(a) - o, b - o) for a, b, o in zip(start, stop, layer.start, strict=True)
+            )
+        ]
+        # Another segment sharing the layer may hold a voxel this flip would turn on.
+        if not layer.alone and np.any(xor & (view != 0) & (view != layer.label)):
+            return None
+        flips.append(_Flip(layer, sid, view, xor))
     return flips
 
 
