@@ -129,3 +129,11 @@ def test_degenerate_plane_normal_is_rejected():
         plane_normal("oblique", (0.0, 0.0, 0.0))
     with pytest.raises(BrushGeometryError, match="needs a slice_normal"):
         plane_normal("oblique", None)
+
+
+def test_named_orientations_ignore_a_leftover_normal():
+    """Regression: a slice_normal kept from an earlier oblique stroke made a later "axial"
+    stroke paint a sagittal disk."""
+    assert tuple(plane_normal("axial", (1.0, 0.0, 0.0))) == (0.0, 0.0, 1.0)
+    assert tuple(plane_normal("coronal", (1.0, 0.0, 0.0))) == (0.0, 1.0, 0.0)
+    assert tuple(plane_normal("oblique", (0.0, 2.0, 0.0))) == (0.0, 1.0, 0.0)

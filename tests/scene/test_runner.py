@@ -262,3 +262,34 @@ def test_setup_and_cleanup_with_a_reference_leave_the_scene_as_it_was(clean_scen
         runner.setup()
         assert runner.reference_array is not None and runner.reference_array.sum() == 34450
         runner.cleanup()
+
+
+def test_axial_stroke_after_an_oblique_one_is_axial(clean_scene):
+    """Regression: the persisted slice_normal of an oblique stroke tilted later axial ones."""
+    recipe = ActionRecipe(
+        name="planes",
+        sample_data="default",
+        segment_name="s",
+        actions=[
+            RecipeAction.paint(
+                LUNG_POINTS[0],
+                algorithm="threshold_brush",
+                brush_radius_mm=25.0,
+                brush_mode="2d",
+                slice_orientation="oblique",
+                slice_normal=(1.0, 0.0, 0.0),
+            ),
+            RecipeAction.erase(LUNG_POINTS[0], brush_radius_mm=40.0, brush_mode="3d"),
+            RecipeAction.paint(LUNG_POINTS[1], brush_mode="2d", slice_orientation="axial"),
+        ],
+    )
+    runner = SteppingRecipeRunner(recipe)
+    runner.setup()
+    try:
+        runner.run_to_end()
+        painted = np.nonzero(runner.current_segment_array())
+        assert painted[0].size > 20
+        assert np.unique(painted[0]).size == 1, "an axial disk lies in one k slice"
+        assert np.unique(painted[2]).size > 5
+    finally:
+        runner.cleanup()

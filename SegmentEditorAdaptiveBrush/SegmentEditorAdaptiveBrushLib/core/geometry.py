@@ -89,11 +89,16 @@ def ijk_to_ras(ijk_to_ras_matrix: np.ndarray, ijk: npt.ArrayLike) -> np.ndarray:
 
 
 def plane_normal(orientation: str, normal: npt.ArrayLike | None) -> np.ndarray:
-    """Unit normal (RAS) of a 2D brush's plane from its orientation or explicit normal."""
-    if normal is not None:
-        vector = np.asarray(normal, dtype=np.float64)
-    elif orientation in AXIS_NORMALS_RAS:
+    """Unit normal (RAS) of a 2D brush's plane.
+
+    Axial, coronal and sagittal planes have their fixed normals, whatever ``normal`` says
+    (a normal left over from an earlier oblique stroke must not tilt them); any other
+    orientation needs ``normal``.
+    """
+    if orientation in AXIS_NORMALS_RAS:
         vector = np.asarray(AXIS_NORMALS_RAS[orientation])
+    elif normal is not None:
+        vector = np.asarray(normal, dtype=np.float64)
     else:
         raise BrushGeometryError(f"slice orientation '{orientation}' needs a slice_normal")
     length = float(np.linalg.norm(vector))
