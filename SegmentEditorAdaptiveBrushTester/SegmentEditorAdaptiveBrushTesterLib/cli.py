@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -25,7 +28,8 @@ from .core import metrics, pictures
 from .core.recipe import ActionRecipe, RecipeError
 from .core.report import RunReport, StepReport, collect_environment
 from .scene.files import save_segmentation
-from .scene.runner import SteppingRecipeRunner
+from .scene.runner import StepError, SteppingRecipeRunner
+from .scene.sample_data import SampleDataError
 
 logger = logging.getLogger(__name__)
 
@@ -62,35 +66,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    output = Path(args.output)
     try:
+        _check_output_folder(output)
         recipe = ActionRecipe.load(args.recipe or default_recipe_path())
-        report = replay(recipe, Path(args.output), progress=not args.quiet)
-    except (RecipeError, FileNotFoundError) as error:
+        report, failure = replay(recipe, output, progress=not args.quiet)
+    except (RecipeError, SampleDataError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except AdaptiveBrushError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    _print_summary(report, Path(args.output))
+    _print_summary(report, output)
+    if failure is not None:
+        print(
+            f"error: {failure}; the outputs show the state after the last good step",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def replay(recipe: ActionRecipe, output: Path, progress: bool = True) -> RunReport:
-    """Replay ``recipe`` step by step and write everything into ``output``."""
+class OutputFolderError(AdaptiveBrushError, ValueError):
+    """The output folder cannot be used."""
+
+
+def _check_output_folder(output: Path) -> None:
+    """Refuse an output path that is a file, before anything runs."""
+    for folder in (output, *output.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputFolderError(f"output path {folder} exists and is not a folder")
+            return
+
+
+def replay(
+    recipe: ActionRecipe, output: Path, progress: bool = True
+) -> tuple[RunReport, StepError | None]:
+    """Replay ``recipe`` step by step and write everything into ``output``.
+
+    A failing step stops the replay; the outputs then describe the state after the last
+    good step and the error is returned beside the report.
+    """
     runner = SteppingRecipeRunner(recipe)
     started = time.perf_counter()
     runner.setup()
     try:
-        steps = _run_steps(runner, progress)
+        steps: list[StepReport] = []
+        failure = None
+        try:
+            _run_steps(runner, progress, steps)
+        except StepError as error:
+            failure = error
         total = time.perf_counter() - started
-        return _write_outputs(runner, steps, total, output)
+        return _write_outputs(runner, steps, total, output), failure
     finally:
         runner.cleanup()
 
 
-def _run_steps(runner: SteppingRecipeRunner, progress: bool) -> list[StepReport]:
+def _run_steps(runner: SteppingRecipeRunner, progress: bool, steps: list[StepReport]) -> None:
+    """Step to the end, appending a StepReport per step (so a failure keeps the others)."""
     spacing = spacing_kji(runner.volume_ijk_to_ras())
-    steps = []
     for index in range(runner.total_steps()):
         label = runner.step_label(index)
         began = time.perf_counter()
@@ -105,11 +141,11 @@ def _run_steps(runner: SteppingRecipeRunner, progress: bool) -> list[StepReport]
         steps.append(StepReport.from_metrics(index, label, seconds, int(result.sum()), scores))
         if progress:
             print(_progress_line(steps[-1], runner.total_steps()), flush=True)
-    return steps
 
 
 def _progress_line(step: StepReport, total: int) -> str:
-    line = f"[{step.index + 1}/{total}] {step.label}: {step.seconds * 1000:.0f} ms, "
+    line = f"[{step.index + 1}/{total}] step {step.index}, {step.label}: "
+    line += f"{step.seconds * 1000:.0f} ms, "
     line += f"{step.voxels} voxels"
     if step.dice is not None:
         line += f", Dice {step.dice:.3f}, HD95 {_mm(step.hd95_mm)}"
@@ -123,11 +159,27 @@ def _mm(value: float | None) -> str:
 def _write_outputs(
     runner: SteppingRecipeRunner, steps: list[StepReport], total: float, output: Path
 ) -> RunReport:
-    output.mkdir(parents=True, exist_ok=True)
+    """Write every output into a staging folder beside ``output``, then move the files in,
+    so a failure while writing never leaves a report describing another segmentation."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
+    try:
+        report = _write_report_files(runner, steps, total, staging)
+        output.mkdir(exist_ok=True)
+        for name in sorted(p.name for p in staging.iterdir()):
+            os.replace(staging / name, output / name)
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_report_files(
+    runner: SteppingRecipeRunner, steps: list[StepReport], total: float, folder: Path
+) -> RunReport:
     recipe = runner.recipe
     seg_name = f"{_safe(recipe.name)}.seg.nrrd"
-    save_segmentation(runner.context, runner.segmentation_node, output / seg_name)
-    outputs = {"segmentation": seg_name, **_write_pictures(runner, output)}
+    save_segmentation(runner.context, runner.segmentation_node, folder / seg_name)
+    outputs = {"segmentation": seg_name, **_write_pictures(runner, folder)}
     result, spacing = runner.current_segment_array(), spacing_kji(runner.volume_ijk_to_ras())
     final = (
         None
@@ -146,8 +198,8 @@ def _write_outputs(
         outputs=outputs,
         environment=collect_environment(),
     )
-    report.write_json(output / "report.json")
-    report.write_markdown(output / "report.md")
+    report.write_json(folder / "report.json")
+    report.write_markdown(folder / "report.md")
     return report
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import slicerio
+from SegmentEditorAdaptiveBrushLib.core.algorithms import ALGORITHMS
 from SegmentEditorAdaptiveBrushTesterLib.cli import default_recipe_path, main
 
 
@@ -88,6 +90,38 @@ def test_missing_recipe_and_missing_sample_file(tmp_path, capsys, clean_scene):
     recipe["sample_data"] = "missing/volume.nrrd"
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
-    assert main([str(path), "-o", str(tmp_path / "out")]) == 1
+    assert main([str(path), "-o", str(tmp_path / "out")]) == 2
     assert "sample data file not found" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_output_path_that_is_a_file_is_refused_before_running(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    assert main(["--output", str(target), "--quiet"]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert target.read_text() == "mine"
+    assert main(["--output", str(target / "sub"), "--quiet"]) == 2
+
+
+def test_a_failing_step_still_reports_the_steps_before_it(tmp_path, capsys, monkeypatch):
+    algorithm = ALGORITHMS["threshold_brush"]
+    calls = []
+
+    def fail_third(inp):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("solver diverged")
+        return algorithm.run(inp)
+
+    monkeypatch.setitem(
+        ALGORITHMS, "threshold_brush", dataclasses.replace(algorithm, run=fail_third)
+    )
+    (tmp_path / "notes.txt").write_text("kept")
+    assert main(["--output", str(tmp_path), "--quiet"]) == 1
+    assert "solver diverged" in capsys.readouterr().err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [s["index"] for s in report["steps"]] == [0, 1]
+    assert (tmp_path / "right_lung.seg.nrrd").exists()
+    assert (tmp_path / "notes.txt").read_text() == "kept"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no staging left"

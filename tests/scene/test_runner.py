@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from SegmentEditorAdaptiveBrushLib.core.algorithms import ALGORITHMS
 from SegmentEditorAdaptiveBrushTesterLib import (
     ActionRecipe,
     GoldStandard,
     RecipeAction,
+    RecipeError,
     SegmentationCheckpoint,
     SteppingRecipeRunner,
 )
 from SegmentEditorAdaptiveBrushTesterLib.scene.runner import RunnerError, StepError
+from SegmentEditorAdaptiveBrushTesterLib.scene.sample_data import SampleDataError
 
 # Points inside the right lung of the embedded chest CT (RAS, mm).
 LUNG_POINTS = [(75.0, -20.0, -190.0), (70.0, -10.0, -150.0), (62.0, -12.0, -110.0)]
@@ -115,9 +120,24 @@ def test_raising_callbacks_do_not_break_the_runner(runner):
     assert runner.is_at_end() and len(runner.checkpoints) == 6
 
 
-def test_failing_step_names_the_step_and_keeps_previous_state(clean_scene):
+def test_failing_step_names_the_step_and_keeps_previous_state(clean_scene, monkeypatch):
+    """A drag whose second point fails leaves the scene and parameters at the previous step."""
+    algorithm = ALGORITHMS["geodesic_distance"]
+    calls = []
+
+    def fail_on_second_point(inp):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("solver diverged")
+        return algorithm.run(inp)
+
+    monkeypatch.setitem(
+        ALGORITHMS, "geodesic_distance", dataclasses.replace(algorithm, run=fail_on_second_point)
+    )
     recipe = small_recipe()
-    recipe.actions.insert(2, RecipeAction.paint((5000.0, 0.0, 0.0)))
+    recipe.actions.insert(
+        2, RecipeAction.paint(LUNG_POINTS[1], path=[LUNG_POINTS[2]], algorithm="geodesic_distance")
+    )
     runner = SteppingRecipeRunner(recipe)
     runner.setup()
     try:
@@ -125,13 +145,49 @@ def test_failing_step_names_the_step_and_keeps_previous_state(clean_scene):
         runner.step_forward()
         before = runner.current_segment_array()
         params = dict(runner.logic.parameters)
-        with pytest.raises(StepError, match="step 2 .*outside the volume"):
+        with pytest.raises(StepError, match="step 2 .*solver diverged"):
             runner.step_forward()
+        assert len(calls) == 2, "the first point was painted before the second failed"
         assert runner.current_step == 1
         assert np.array_equal(runner.current_segment_array(), before)
         assert dict(runner.logic.parameters) == params
     finally:
         runner.cleanup()
+
+
+def test_points_outside_the_volume_are_refused_before_any_step(clean_scene):
+    recipe = small_recipe()
+    recipe.actions.append(RecipeAction.paint(LUNG_POINTS[0], path=[(5000.0, 0.0, 0.0)]))
+    runner = SteppingRecipeRunner(recipe)
+    with pytest.raises(RecipeError, match=r"action 5: field 'path\[0\]'.*outside the volume"):
+        runner.setup()
+    assert not runner.is_set_up()
+
+
+def test_setup_again_after_cleanup_or_a_failed_setup(clean_scene):
+    """Regression: cleanup() removed the editor node the runner made but kept using it."""
+    recipe = small_recipe()
+    recipe.gold_standard = GoldStandard("missing/reference.seg.nrrd", None)
+    runner = SteppingRecipeRunner(recipe)
+    with pytest.raises(SampleDataError):
+        runner.setup()
+    recipe.gold_standard = None
+    for _ in range(2):
+        assert runner.setup() is True
+        assert runner.run_to_end() == 5 and runner.current_segment_array().any()
+        runner.cleanup()
+
+
+def test_step_indices_must_be_integers_in_range(runner):
+    runner.run_to_end()
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="integer"):
+            runner.goto_step(bad)
+    with pytest.raises(ValueError, match="valid steps are 0..4"):
+        runner.step_label(-1)
+    with pytest.raises(ValueError, match="valid steps are 0..4"):
+        runner.step_label(10)
+    assert runner.goto_step(np.int64(2)) and runner.current_step == 2
 
 
 def test_branch_save_and_replay_gives_identical_segmentation(clean_scene):

@@ -79,6 +79,8 @@ class LiveStroke:
     save_undo_state : callable, optional
         Called once, before the first write, unless a router records the stroke (its
         checkpoints are the undo then).
+    route : bool
+        Offer the stroke to the stroke routers (False when a router itself replays it).
     """
 
     def __init__(
@@ -86,12 +88,15 @@ class LiveStroke:
         logic: AdaptiveBrushLogic,
         erase: bool,
         save_undo_state: Callable[[], Any] | None = None,
+        route: bool = True,
     ) -> None:
         self.logic, self.erase = logic, erase
-        self.router = router_for(logic)
+        self.router = router_for(logic) if route else None
         self._save_undo_state = None if self.router is not None else save_undo_state
         self._points: list[Point] = []
-        self._writes: list[tuple[Index3, Index3, dict[str, np.ndarray]]] = []
+        # Each point's box before it was written, bit-packed: a long drag with a large
+        # brush would otherwise hold a bool array per point.
+        self._writes: list[tuple[Index3, Index3, dict[str, bytes]]] = []
         self._open = True
 
     @property
@@ -114,7 +119,8 @@ class LiveStroke:
         if not self._writes and self._save_undo_state is not None:
             self._save_undo_state()
         self.logic.apply_plan(plan)
-        self._writes.append((plan.box_start, plan.box_stop, before))
+        packed = {sid: np.packbits(mask).tobytes() for sid, mask in before.items()}
+        self._writes.append((plan.box_start, plan.box_stop, packed))
         self._points.append(point)
 
     def finish(self) -> FinishedStroke | None:
@@ -135,7 +141,8 @@ class LiveStroke:
         self._open = False
         segmentation, volume, _ = self.logic.nodes()
         matrix = ijk_to_ras(volume)
-        for start, _, before in reversed(self._writes):
+        for start, stop, packed in reversed(self._writes):
+            before = _unpack(packed, start, stop)
             write_segments_box(self.logic.editor_logic, segmentation, start, before, matrix)
         self._writes.clear()
 
@@ -154,10 +161,21 @@ class LiveStroke:
             region = tuple(
                 slice(a - s, b - s) for a, b, s in zip(box_start, box_stop, start, strict=True)
             )
-            for sid, mask in box_before.items():
+            for sid, mask in _unpack(box_before, box_start, box_stop).items():
                 before[sid][region] = mask
         return FinishedStroke(tuple(self._points), self.erase, start, stop, before, after)
 
     def _require_open(self) -> None:
         if not self._open:
             raise RuntimeError("this stroke has ended; begin a new one")
+
+
+def _unpack(packed: dict[str, bytes], start: Index3, stop: Index3) -> dict[str, np.ndarray]:
+    shape = tuple(b - a for a, b in zip(start, stop, strict=True))
+    count = int(np.prod(shape))
+    return {
+        sid: np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=count)
+        .astype(bool)
+        .reshape(shape)
+        for sid, data in packed.items()
+    }

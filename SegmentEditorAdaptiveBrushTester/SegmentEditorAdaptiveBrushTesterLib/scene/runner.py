@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
+from SegmentEditorAdaptiveBrushLib.core.geometry import ras_to_ijk
 from SegmentEditorAdaptiveBrushLib.scene.context import SlicerContext, slicer_context
 from SegmentEditorAdaptiveBrushLib.scene.effect_logic import AdaptiveBrushLogic
 from SegmentEditorAdaptiveBrushLib.scene.live_stroke import (
     FinishedStroke,
+    LiveStroke,
     add_stroke_router,
     remove_stroke_router,
 )
@@ -29,9 +31,7 @@ from SegmentEditorAdaptiveBrushLib.scene.segments import (
     flip_segments_boxes,
     new_segmentation_node,
     read_segment_full,
-    read_segments_box,
     segment_ids,
-    write_segments_box,
 )
 from SegmentEditorAdaptiveBrushLib.scene.volume import ijk_to_ras, volume_array
 
@@ -41,7 +41,7 @@ from ..core.checkpoints import (
     CheckpointStore,
     SegmentationCheckpoint,
 )
-from ..core.recipe import ActionRecipe, RecipeAction
+from ..core.recipe import ActionRecipe, RecipeAction, RecipeError
 from .sample_data import load_reference_array, load_volume
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class SteppingRecipeRunner:
         self._budget = checkpoint_budget_bytes
         self._context = context
         self._created: list[Any] = []
+        self._owns_editor = False
         self._logic: AdaptiveBrushLogic | None = None
         self._store: CheckpointStore | None = None
         self._branch_point: int | None = None
@@ -155,7 +156,7 @@ class SteppingRecipeRunner:
 
     def step_label(self, step_index: int) -> str:
         """Human-readable label of a step, with the effect's parameters as they were."""
-        action = self.timeline()[step_index]
+        action = self.timeline()[self._check_step(step_index, allow_initial=False)]
         checkpoint = self._store.get(step_index - 1) if self._store is not None else None
         state = checkpoint.payload.get("parameters") if checkpoint is not None else None
         return action.label(state)
@@ -247,6 +248,7 @@ class SteppingRecipeRunner:
         sample = self.recipe.sample_data
         self.volume_node = load_volume(context, self.recipe.resolve_path(sample))
         self._created += _with_helpers(self.volume_node)
+        self._check_points_inside()
         self.segmentation_node = new_segmentation_node(
             context.scene, self.volume_node, f"{self.recipe.name} segmentation"
         )
@@ -255,10 +257,31 @@ class SteppingRecipeRunner:
         self._setup_editor(context)
         self._load_reference(context)
 
+    def _check_points_inside(self) -> None:
+        """Refuse a recipe with a point outside the volume before any step runs, so a
+        replay never stops half-way for it."""
+        matrix, shape = self._matrix(), volume_array(self.volume_node).shape
+        for index, action in enumerate(self.recipe.actions):
+            if action.ras is None or action.type not in ("paint", "erase"):
+                continue
+            points = [("ras", action.ras)] + [
+                (f"path[{n}]", point) for n, point in enumerate(action.path)
+            ]
+            for field, point in points:
+                voxel = np.rint(ras_to_ijk(matrix, point))[::-1]
+                if np.any(voxel < 0) or np.any(voxel >= shape):
+                    raise RecipeError(
+                        f"point R {point[0]:.1f} A {point[1]:.1f} S {point[2]:.1f} is outside "
+                        f"the volume '{self.volume_node.GetName()}'",
+                        action_index=index,
+                        field=field,
+                    )
+
     def _setup_editor(self, context: SlicerContext) -> None:
         if self.editor_node is None:
             self.editor_node = context.scene.AddNewNodeByClass("vtkMRMLSegmentEditorNode")
             self._created.append(self.editor_node)
+            self._owns_editor = True
         self.editor_node.SetAndObserveSegmentationNode(self.segmentation_node)
         self.editor_node.SetAndObserveSourceVolumeNode(self.volume_node)
         self.editor_node.SetSelectedSegmentID(self.segment_id)
@@ -298,6 +321,9 @@ class SteppingRecipeRunner:
         self.volume_node = self.segmentation_node = None
         self.segment_id = None
         self.reference_array = None
+        if self._owns_editor:
+            # It was removed with the rest; a later setup() must create a new one.
+            self.editor_node, self._owns_editor = None, False
 
     # Moving -----------------------------------------------------------------------------
 
@@ -327,10 +353,7 @@ class SteppingRecipeRunner:
         forwards it restores kept checkpoints and executes the missing steps.
         """
         self._require_store()
-        if not -1 <= step_index < self.total_steps():
-            raise ValueError(
-                f"step {step_index} does not exist: valid steps are -1..{self.total_steps() - 1}"
-            )
+        self._check_step(step_index)
         if step_index == self.current_step:
             return True
         self._move_to(step_index)
@@ -464,6 +487,18 @@ class SteppingRecipeRunner:
 
     # Internals --------------------------------------------------------------------------
 
+    def _check_step(self, step_index: Any, allow_initial: bool = True) -> int:
+        """``step_index`` if it names a step of the timeline, else TypeError / ValueError."""
+        if isinstance(step_index, bool) or not isinstance(step_index, (int, np.integer)):
+            raise TypeError(f"a step index is an integer, got {step_index!r}")
+        first = -1 if allow_initial else 0
+        if not first <= step_index < self.total_steps():
+            raise ValueError(
+                f"step {step_index} does not exist: valid steps are "
+                f"{first}..{self.total_steps() - 1}"
+            )
+        return int(step_index)
+
     def _require_store(self) -> CheckpointStore:
         if self._store is None:
             raise RunnerError("call setup() first")
@@ -536,26 +571,18 @@ class SteppingRecipeRunner:
         if action.type in ("set_param", "set_algorithm"):
             return ((0, 0, 0), (0, 0, 0)), {}, {}
         assert action.ras is not None
-        plan = logic.plan_stroke([action.ras, *action.path], erase=action.type == "erase")
-        ids, matrix = segment_ids(self.segmentation_node), self._matrix()
-        before = read_segments_box(
-            self.segmentation_node, ids, plan.box_start, plan.box_stop, matrix
-        )
+        # Point by point, like a hand stroke, so a long drag never holds every point's
+        # result at once; a failing point takes the whole stroke back.
+        stroke = LiveStroke(logic, erase=action.type == "erase", route=False)
         try:
-            logic.apply_plan(plan)
+            for point in [action.ras, *action.path]:
+                stroke.add_point(point)
         except Exception:
-            write_segments_box(
-                logic.editor_logic, self.segmentation_node, plan.box_start, before, matrix
-            )
+            stroke.cancel()
             raise
-        after = read_segments_box(
-            self.segmentation_node,
-            segment_ids(self.segmentation_node),
-            plan.box_start,
-            plan.box_stop,
-            matrix,
-        )
-        return (plan.box_start, plan.box_stop), before, after
+        done = stroke.finish()
+        assert done is not None
+        return (done.box_start, done.box_stop), done.before, done.after
 
     def _restore(self, step_index: int) -> None:
         """Bring the scene from ``current_step`` to the kept checkpoint ``step_index``."""
