@@ -312,7 +312,7 @@ def header(volume: BenchVolume, strokes: int, budget_s: float) -> str:
         "median (geometry, sampling, post-processing, scene write); *ratio* = stroke median / "
         f"bare median. Milliseconds. Up to {strokes} strokes per row at random points inside "
         f"the body (RNG seed {RNG_SEED}, the same points for every algorithm), fewer when a "
-        f"mode and radius pass {budget_s:.0f} s. Targets (3D, SPEC section 7): median < 30 ms at "
+        f"mode and radius pass {budget_s:.0f} s. Targets (3D): median < 30 ms at "
         "R = 10 mm and < 100 ms at R = 25 mm (random walker < 100 / < 300 ms), ratio <= 1.5."
     )
 

@@ -1,4 +1,4 @@
-"""The GUI files compile, and every file keeps to its layer (SPEC section 2).
+"""The GUI files compile, and every file keeps to its layer (see docs/architecture.md).
 
 Desktop Slicer is not available in CI, so the Qt layer cannot run here; these checks read
 the source instead. Layering, by folder:
