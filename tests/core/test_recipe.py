@@ -10,7 +10,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from SegmentEditorAdaptiveBrushTesterLib.core import recipe as recipe_module
 from SegmentEditorAdaptiveBrushTesterLib.core.recipe import (
     ACTION_TYPES,
@@ -95,7 +98,7 @@ def with_action(action: dict[str, Any], index: int = 1) -> dict[str, Any]:
 def test_paint_merges_keyword_parameters_and_normalises_values() -> None:
     before = time.time()
     action = RecipeAction.paint(
-        (1, 2, 3), {"edge_sensitivity": "55"}, algorithm=CT, brush_radius_mm=10
+        (1, 2, 3), {"edge_sensitivity": 55}, algorithm=CT, brush_radius_mm=10
     )
 
     assert action.type == "paint"
@@ -117,7 +120,7 @@ def test_erase_keeps_drag_path_as_float_points() -> None:
 
 def test_set_param_single_value_dict_and_preset() -> None:
     single = RecipeAction.set_param("edge_sensitivity", 60)
-    several = RecipeAction.set_param(params={"std_multiplier": 2.5, "fill_holes": "false"})
+    several = RecipeAction.set_param(params={"std_multiplier": 2.5, "fill_holes": False})
     preset = RecipeAction.set_param("preset", "ct_lung")
 
     assert (single.type, single.ras, single.params) == (
@@ -652,3 +655,487 @@ def test_recipe_labels_carry_parameters_forward_including_presets() -> None:
     assert recipe.labels({"slice_orientation": "axial"})[4].endswith(
         "2D axial at R 1.0 A 2.0 S 3.0"
     )
+
+
+# --- malformed input: always a RecipeError that says where -------------------------------
+
+HUGE = "9" * 400  # parses, but no float can hold it
+HUGER = "9" * 5000  # more digits than Python converts to an int
+
+
+def text_with(placeholder_value: str, data: dict[str, Any]) -> str:
+    """JSON text of ``data`` with the string "@" replaced by raw JSON text."""
+    return json.dumps(data).replace('"@"', placeholder_value)
+
+
+@pytest.mark.parametrize("digits", [HUGE, HUGER], ids=["400-digits", "5000-digits"])
+@pytest.mark.parametrize(
+    ("data", "index", "field"),
+    [
+        (with_action({"type": "paint", "ras": [0, 0, 0], "params": {"brush_radius_mm": "@"}}),
+         1, "params.brush_radius_mm"),
+        (with_action({"type": "paint", "ras": ["@", 0, 0]}), 1, "ras"),
+        (with_action({"type": "erase", "ras": [0, 0, 0], "path": [[0, "@", 0]]}), 1, "path[0]"),
+        (with_action({"type": "paint", "ras": [0, 0, 0], "timestamp": "@"}), 1, "timestamp"),
+        (minimal_dict(format_version="@"), None, "format_version"),
+    ],
+)  # fmt: skip
+def test_huge_integers_give_a_located_recipe_error(
+    digits: str, data: dict[str, Any], index: int | None, field: str
+) -> None:
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.from_json(text_with(digits, data))
+
+    assert type(caught.value) is RecipeError
+    assert (caught.value.action_index, caught.value.field) == (index, field)
+    assert len(str(caught.value)) < 300  # the digits are described, not printed
+
+
+@pytest.mark.parametrize(
+    ("data", "index", "field"),
+    [
+        (with_action({"type": "paint", "ras": [0, 0, 0], "x_data": ["@"]}), 1, "x_data"),
+        (minimal_dict(x_tool={"n": "@"}), None, "x_tool"),
+        (minimal_dict(metadata={"branch_step": "@"}), None, "metadata.branch_step"),
+        (minimal_dict(metadata={"notes": "@"}), None, "metadata.notes"),
+    ],
+)
+def test_free_form_integers_are_kept_unless_json_cannot_write_them(
+    data: dict[str, Any], index: int | None, field: str
+) -> None:
+    kept = ActionRecipe.from_json(text_with(HUGE, data))
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.from_json(text_with(HUGER, data))
+
+    assert ActionRecipe.from_json(kept.to_json()) == kept
+    assert HUGE in kept.to_json()
+    assert (caught.value.action_index, caught.value.field) == (index, field)
+    assert "<integer of 5000 digits>" in str(caught.value)
+
+
+def test_huge_integer_in_a_loaded_file_names_file_action_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    data = with_action({"type": "paint", "ras": [0, 0, 0], "params": {"brush_radius_mm": "@"}})
+    path.write_text(text_with(HUGER, data), encoding="utf-8")
+
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.load(path)
+
+    assert str(caught.value) == (
+        f"{path}: action 1: field 'params.brush_radius_mm': got <integer of 5000 digits>, "
+        "expected a finite number"
+    )
+
+
+def test_huge_integers_from_python_give_recipe_errors_with_short_messages() -> None:
+    with pytest.raises(RecipeError) as ras:
+        RecipeAction.paint((10**5000, 0, 0))
+    with pytest.raises(RecipeError) as radius:
+        RecipeAction.paint((0, 0, 0), brush_radius_mm=10**400)
+    with pytest.raises(RecipeError) as extension:
+        ActionRecipe("r", segment_name="s", extensions={"x_n": 10**5000})
+
+    assert ras.value.field == "ras" and "<integer of about 5001 digits>" in str(ras.value)
+    assert radius.value.field == "params.brush_radius_mm" and "out of range" in str(radius.value)
+    assert extension.value.field == "x_n" and "too large" in str(extension.value)
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("levels", [150, 100_000])
+def test_deeply_nested_extension_data_is_a_recipe_error(levels: int) -> None:
+    text = text_with(nested(levels), minimal_dict(x_deep="@"))
+
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.from_json(text)
+
+    assert type(caught.value) is RecipeError
+    assert "nested deeper than 100 levels" in str(caught.value)
+    if levels == 150:
+        assert caught.value.field == "x_deep"
+    else:
+        # Too deep for the JSON parser itself: the position is given instead.
+        assert "at line 1, column" in str(caught.value)
+
+
+def test_deeply_nested_action_extension_names_the_action() -> None:
+    text = text_with(nested(150), with_action({"type": "paint", "ras": [0, 0, 0], "x_d": "@"}))
+
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.from_json(text)
+
+    assert (caught.value.action_index, caught.value.field) == (1, "x_d")
+
+
+def test_self_containing_extension_data_is_a_recipe_error() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe("r", segment_name="s", extensions={"x_loop": loop})
+
+    assert caught.value.field == "x_loop"
+
+
+def test_nesting_up_to_the_limit_is_kept() -> None:
+    value: Any = "leaf"
+    for _ in range(recipe_module.MAX_NESTING):
+        value = [value]
+    recipe = ActionRecipe("r", segment_name="s", extensions={"x_deep": value})
+
+    assert ActionRecipe.from_json(recipe.to_json()).extensions == {"x_deep": value}
+
+
+def test_folder_instead_of_file_is_a_recipe_error(tmp_path: Path) -> None:
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.load(tmp_path)
+
+    assert not isinstance(caught.value, FileNotFoundError)
+    assert caught.value.source == str(tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path}: is a folder, not a recipe file")
+
+
+@pytest.mark.parametrize("path", [None, 3, "", ["a.json"]])
+def test_load_and_save_need_a_file_path(path: Any, tmp_path: Path) -> None:
+    with pytest.raises(RecipeError, match="expected the path of a recipe file") as loading:
+        ActionRecipe.load(path)
+    with pytest.raises(RecipeError, match="expected the path of a recipe file"):
+        full_recipe().save(path)
+
+    assert type(loading.value) is RecipeError
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_path_with_nul_character_is_a_recipe_error() -> None:
+    with pytest.raises(RecipeError, match="not a usable file path"):
+        ActionRecipe.load("recipe\0.json")
+
+
+def test_file_with_byte_order_mark_loads(tmp_path: Path) -> None:
+    original = full_recipe()
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + original.to_json().encode("utf-8"))
+
+    assert ActionRecipe.load(path) == original
+    assert ActionRecipe.from_json("\ufeff" + original.to_json()) == original
+    assert ActionRecipe.from_json(b"\xef\xbb\xbf" + original.to_json().encode()) == original
+
+
+def test_file_that_is_not_utf8_names_the_file_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(minimal_dict(name="Lunge ä"), ensure_ascii=False).encode("latin-1"))
+
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.load(path)
+
+    assert str(caught.value).startswith(f"{path}: not UTF-8 text (invalid ")
+    assert "at byte 16" in str(caught.value)  # the ä: 16 ASCII bytes come first
+
+
+@pytest.mark.parametrize("text", [None, 5, ["{}"]])
+def test_from_json_needs_text(text: Any) -> None:
+    with pytest.raises(RecipeError, match="expected JSON text"):
+        ActionRecipe.from_json(text)
+
+
+def test_non_mapping_params_in_python_are_a_recipe_error() -> None:
+    with pytest.raises(RecipeError) as stroke:
+        RecipeAction.paint((0, 0, 0), cast(Any, [("brush_radius_mm", 5)]))
+    with pytest.raises(RecipeError) as change:
+        RecipeAction.set_param(params=cast(Any, "brush_radius_mm=5"))
+
+    assert stroke.value.field == "params" and change.value.field == "params"
+
+
+# --- types: numpy accepted and normalised, strings and sets rejected ---------------------
+
+
+def test_numpy_values_are_stored_as_plain_python_values() -> None:
+    action = RecipeAction.paint(
+        np.array([1, 2, 3]),
+        path=np.array([[1.5, 2, 3], [4, 5, 6]], dtype=np.float32),
+        brush_radius_mm=np.int64(10),
+        edge_sensitivity=np.float32(10),
+        fill_holes=np.bool_(False),
+        gmm_components=np.int64(4),
+        brush_mode=np.str_("2d"),
+        slice_orientation="oblique",
+        slice_normal=np.array([0.0, 0.0, 1.0]),
+    )
+
+    assert action.ras == (1.0, 2.0, 3.0) and all(type(v) is float for v in action.ras)
+    assert action.path == [(1.5, 2.0, 3.0), (4.0, 5.0, 6.0)]
+    assert all(type(v) is float for point in action.path for v in point)
+    assert action.params["brush_radius_mm"] == 10.0
+    assert type(action.params["brush_radius_mm"]) is float
+    assert type(action.params["edge_sensitivity"]) is float
+    assert action.params["fill_holes"] is False
+    assert type(action.params["gmm_components"]) is int
+    assert type(action.params["brush_mode"]) is str
+    assert action.params["slice_normal"] == (0.0, 0.0, 1.0)
+
+
+def test_values_set_after_construction_are_normalised_by_validate(tmp_path: Path) -> None:
+    recipe = full_recipe()
+    action = recipe.actions[1]
+    action.timestamp = cast(float, np.float32(1.5))
+    action.ras = cast(Any, np.array([1, 2, 3], dtype=np.int16))
+    action.params["edge_sensitivity"] = np.int64(20)
+    action.extensions = {"x_pressure": np.array([0.5, 0.25]), "x_flag": np.bool_(True)}
+    recipe.metadata["weights"] = (np.float64(0.5), np.int32(2))
+
+    recipe.validate()
+
+    assert type(action.timestamp) is float and action.timestamp == 1.5
+    assert action.ras == (1.0, 2.0, 3.0)
+    assert type(action.params["edge_sensitivity"]) is float
+    assert action.extensions == {"x_pressure": [0.5, 0.25], "x_flag": True}
+    assert recipe.metadata["weights"] == [0.5, 2]
+    assert type(recipe.metadata["weights"][1]) is int
+    recipe.save(tmp_path / "numpy.json")
+    assert ActionRecipe.load(tmp_path / "numpy.json") == recipe
+
+
+def test_to_dict_and_save_normalise_without_an_explicit_validate(tmp_path: Path) -> None:
+    action = RecipeAction.paint((0, 0, 0))
+    action.timestamp = cast(float, np.float32(1.5))
+
+    assert json.dumps(action.to_dict())  # no TypeError for a numpy float
+    assert action.to_dict()["timestamp"] == 1.5
+
+    recipe = ActionRecipe("r", segment_name="s", actions=[RecipeAction.paint((0, 0, 0))])
+    recipe.actions[0].timestamp = cast(float, np.float32(2.5))
+    recipe.save(tmp_path / "r.json")
+    assert ActionRecipe.load(tmp_path / "r.json").actions[0].timestamp == 2.5
+
+
+def test_a_failed_validate_changes_nothing() -> None:
+    action = RecipeAction.paint((0, 0, 0))
+    action.timestamp = cast(float, np.float32(1.5))
+    action.params = {"brush_radius_mm": 1000}
+
+    with pytest.raises(RecipeError):
+        action.validate()
+
+    assert type(action.timestamp) is np.float32
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        ({"type": "paint", "ras": [0, 0, 0], "params": {"brush_radius_mm": " 1_0 "}},
+         "params.brush_radius_mm"),
+        ({"type": "paint", "ras": [0, 0, 0], "params": {"edge_sensitivity": "12"}},
+         "params.edge_sensitivity"),
+        ({"type": "paint", "ras": [0, 0, 0], "params": {"fill_holes": "TRUE"}},
+         "params.fill_holes"),
+        ({"type": "paint", "ras": [0, 0, 0], "params": {"gmm_components": "3"}},
+         "params.gmm_components"),
+    ],
+)  # fmt: skip
+def test_strings_are_not_numbers_or_booleans_in_recipes(action: dict[str, Any], field: str) -> None:
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe.from_dict(with_action(action))
+
+    assert (caught.value.action_index, caught.value.field) == (1, field)
+    assert "without quotes" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: RecipeAction.paint(cast(Any, {1, 2, 3})), "ras"),
+        (lambda: RecipeAction.paint((0, 0, 0), path=cast(Any, {(1, 2, 3)})), "path"),
+        (lambda: RecipeAction.paint((0, 0, 0), path=[cast(Any, {1, 2, 3})]), "path[0]"),
+        (lambda: RecipeAction.paint(cast(Any, {"r": 1, "a": 2, "s": 3})), "ras"),
+        (lambda: RecipeAction.paint((0, 0, 0), slice_normal={0, 1, 2}), "params.slice_normal"),
+        (
+            lambda: ActionRecipe("r", segment_name="s", extensions={"x_set": {1, 2}}),
+            "x_set",
+        ),
+    ],
+)
+def test_unordered_collections_are_rejected(build: Any, field: str) -> None:
+    with pytest.raises(RecipeError) as caught:
+        build()
+
+    assert caught.value.field == field
+
+
+def test_set_error_explains_the_order() -> None:
+    with pytest.raises(RecipeError, match="a set has no order, use a list"):
+        RecipeAction.paint(cast(Any, {1, 2, 3}))
+
+
+def test_generator_path_is_taken_in_order() -> None:
+    points = ((float(i), 0.0, 0.0) for i in range(1, 4))
+
+    action = RecipeAction.paint((0, 0, 0), path=points)
+
+    assert action.path == [(1.0, 0.0, 0.0), (2.0, 0.0, 0.0), (3.0, 0.0, 0.0)]
+
+
+# --- metadata.created ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02T03:04:05Z",
+        "2026-01-02 03:04",
+        "2026-01-02T03:04:05.123456-05:30",
+        "2026-01-02T03:04:05+0100",
+        "2026-01-02T03:04:05",
+    ],
+)
+def test_created_accepts_iso_8601_date_times(created: str) -> None:
+    recipe = ActionRecipe.from_dict(minimal_dict(metadata={"created": created}))
+
+    assert recipe.metadata["created"] == created
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        "yesterday",
+        "2026-01-02",
+        "2026-13-02T03:04:05",
+        "2026-02-30T00:00:00",
+        "2026-01-02T25:00:00",
+        "2026-01-02T03:04:05+24:00",
+        "02/01/2026 03:04",
+        "",
+        5,
+        None,
+    ],
+)
+def test_created_must_be_an_iso_8601_date_time(created: Any) -> None:
+    with pytest.raises(RecipeError) as loading:
+        ActionRecipe.from_dict(minimal_dict(metadata={"created": created}))
+    with pytest.raises(RecipeError) as building:
+        ActionRecipe("r", segment_name="s", metadata={"created": created})
+
+    assert loading.value.field == building.value.field == "metadata.created"
+
+
+def test_created_error_shows_an_example() -> None:
+    with pytest.raises(RecipeError) as caught:
+        ActionRecipe("r", segment_name="s", metadata={"created": "yesterday"})
+
+    assert str(caught.value) == (
+        "field 'metadata.created': expected an ISO 8601 date and time such as "
+        "2026-01-02T03:04:05+00:00, got 'yesterday'"
+    )
+
+
+# --- saving through a symbolic link, and text JSON cannot hold as UTF-8 ------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_save_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "recipe.json"
+    target.write_text("stale", encoding="utf-8")
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(os.path.join("shared", "recipe.json"))
+    recipe = full_recipe()
+
+    recipe.save(link)
+
+    assert link.is_symlink()
+    assert ActionRecipe.load(target) == recipe
+    assert os.stat(target).st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "shared"]
+    assert [p.name for p in shared.iterdir()] == ["recipe.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "new.json")
+
+    full_recipe().save(link)
+
+    assert link.is_symlink()
+    assert ActionRecipe.load(tmp_path / "new.json") == full_recipe()
+
+
+def test_lone_surrogate_text_is_saved_escaped_and_read_back(tmp_path: Path) -> None:
+    recipe = ActionRecipe.from_json(json.dumps(minimal_dict(description="broken \ud800 text")))
+    path = tmp_path / "surrogate.json"
+
+    recipe.save(path)
+
+    assert "\\ud800" in path.read_text(encoding="utf-8")
+    assert ActionRecipe.load(path).description == "broken \ud800 text"
+
+
+# --- any JSON anywhere: a recipe or a RecipeError, and what loads also saves --------------
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=5)
+    | st.sampled_from(["1", " 1_0 ", "true", "TRUE", "ct_lung", "paint", CT]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=8,
+)
+
+_PLACES = [
+    ("name",),
+    ("segment_name",),
+    ("sample_data",),
+    ("description",),
+    ("gold_standard",),
+    ("metadata",),
+    ("metadata", "created"),
+    ("metadata", "branch_step"),
+    ("format_version",),
+    ("actions",),
+    ("x_extra",),
+    ("actions", 0),
+    ("actions", 0, "type"),
+    ("actions", 0, "ras"),
+    ("actions", 0, "ras", 1),
+    ("actions", 0, "path"),
+    ("actions", 0, "timestamp"),
+    ("actions", 0, "params"),
+    ("actions", 0, "params", "brush_radius_mm"),
+    ("actions", 0, "params", "slice_normal"),
+    ("actions", 0, "params", "fill_holes"),
+    ("actions", 0, "params", "gmm_components"),
+    ("actions", 0, "params", "preset"),
+    ("actions", 1, "params", "algorithm"),
+    ("actions", 0, "x_note"),
+]
+
+
+def _put(data: Any, place: tuple[Any, ...], value: Any) -> None:
+    for key in place[:-1]:
+        data = data[key]
+    data[place[-1]] = value
+
+
+@settings(max_examples=400, deadline=None)
+@given(place=st.sampled_from(_PLACES), value=_JSON_VALUES)
+def test_any_json_value_anywhere_gives_a_recipe_or_a_recipe_error(
+    place: tuple[Any, ...], value: Any
+) -> None:
+    data = minimal_dict(metadata={"created": "2026-01-02T03:04:05+00:00"})
+    _put(data, place, value)
+    text = json.dumps(data)
+
+    try:
+        recipe = ActionRecipe.from_json(text)
+    except RecipeError as error:
+        assert type(error) is RecipeError
+        return
+    # What validation accepts is written and read back unchanged.
+    assert ActionRecipe.from_json(recipe.to_json()) == recipe

@@ -9,6 +9,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from SegmentEditorAdaptiveBrushTesterLib.core.recipe import (
     ActionRecipe,
@@ -231,3 +232,19 @@ def test_long_drag_stays_short(package_stub: types.ModuleType) -> None:
 
     assert rebuilt == recipe
     assert len(text.splitlines()) < 110
+
+
+def test_numpy_values_are_written_as_plain_literals(package_stub: types.ModuleType) -> None:
+    recipe = every_feature_recipe()
+    recipe.actions[1].timestamp = np.float32(1.5)  # type: ignore[assignment]
+    recipe.actions[1].params["edge_sensitivity"] = np.int64(45)
+    recipe.actions[1].extensions = {"x_pressure": np.array([0.5, 0.25]), "x_on": np.bool_(True)}
+    recipe.metadata["weights"] = (np.float64(0.5), np.int32(2))
+
+    text = export_python_script(recipe)
+    rebuilt = run_script(text, "recipe_script")["build_recipe"]()
+
+    assert "np." not in text and "array(" not in text
+    assert rebuilt == recipe
+    assert rebuilt.actions[1].timestamp == 1.5
+    assert rebuilt.actions[1].extensions == {"x_pressure": [0.5, 0.25], "x_on": True}

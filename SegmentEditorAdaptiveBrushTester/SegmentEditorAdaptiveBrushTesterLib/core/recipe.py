@@ -4,7 +4,10 @@ A recipe names the image (``sample_data``), the segment it paints into and the a
 that build the segmentation: paint and erase strokes at RAS points (mm), parameter and
 algorithm changes. Everything is checked when a recipe or action is built or loaded, and
 errors name the field and the (0-based) action index, so a replay never starts from a
-recipe that cannot finish. The file format is described in ``docs/recipes.md``.
+recipe that cannot finish. Whatever the input, reading a recipe raises RecipeError and no
+other exception type. Accepted values (numpy ones included) are stored as plain JSON
+values, so a recipe that validates can always be saved. The file format is described in
+``docs/recipes.md``.
 
 Pure Python: imports neither slicer, vtk nor qt.
 """
@@ -16,17 +19,24 @@ import copy
 import dataclasses
 import json
 import logging
-import math
 import numbers
 import os
+import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
-from typing import Any, TypeGuard
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
+import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import ParameterError
 from SegmentEditorAdaptiveBrushLib.core.params import PRESET_KEY, validate_updates
+from SegmentEditorAdaptiveBrushLib.core.paramspec import (
+    describe_value,
+    finite_float,
+    finite_vector3,
+    sequence_items,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +59,13 @@ RECIPE_FIELDS = (
 )
 GOLD_STANDARD_FIELDS = ("source", "segment")
 
+# Deepest nesting of lists and objects accepted in metadata and extension data. Recipes
+# need a few levels; the limit keeps copying and writing far from Python's recursion limit.
+MAX_NESTING = 100
+
 Point = tuple[float, float, float]
+# What the constructors take for a point: a sequence of three numbers or a numpy array.
+PointLike = Sequence[float] | np.ndarray
 
 
 class RecipeError(ValueError):
@@ -114,28 +130,18 @@ def _relocated(
 # --- value checks -------------------------------------------------------------------------
 
 
-def _is_finite_number(value: Any) -> TypeGuard[float]:
-    # bool is an int subclass, but True as a coordinate is always a mistake.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    return math.isfinite(float(value))
-
-
-def _as_items(value: Any) -> list[Any] | None:
-    """The items of a list-like value (list, tuple, numpy array), or None if it is not one."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        return None
-    try:
-        return list(value)
-    except TypeError:
-        return None
+def _order_hint(value: Any) -> str:
+    return "; a set has no order, use a list" if isinstance(value, Set) else ""
 
 
 def _point(value: Any, field: str) -> Point:
-    items = _as_items(value)
-    if items is None or len(items) != 3 or not all(_is_finite_number(v) for v in items):
-        raise RecipeError(f"expected three finite numbers, got {value!r}", field=field)
-    return (float(items[0]), float(items[1]), float(items[2]))
+    point = finite_vector3(value)
+    if point is None:
+        raise RecipeError(
+            f"expected three finite numbers, got {describe_value(value)}{_order_hint(value)}",
+            field=field,
+        )
+    return point
 
 
 def _optional_point(value: Any, field: str) -> Point | None:
@@ -145,27 +151,49 @@ def _optional_point(value: Any, field: str) -> Point | None:
 def _path(value: Any) -> list[Point]:
     if value is None:
         return []
-    items = _as_items(value)
+    items = sequence_items(value)
     if items is None:
-        raise RecipeError(f"expected a list of RAS points (mm), got {value!r}", field="path")
+        raise RecipeError(
+            f"expected a list of RAS points (mm), got {describe_value(value)}{_order_hint(value)}",
+            field="path",
+        )
     return [_point(item, f"path[{i}]") for i, item in enumerate(items)]
 
 
 def _timestamp(value: Any) -> float:
-    if not _is_finite_number(value):
+    seconds = finite_float(value)
+    if seconds is None:
         raise RecipeError(
-            f"expected a finite number of seconds since the epoch, got {value!r}",
+            f"expected a finite number of seconds since the epoch, got {describe_value(value)}",
             field="timestamp",
         )
-    return float(value)
+    return seconds
 
 
 def _text(value: Any, field: str, *, required: bool = False) -> str:
     if not isinstance(value, str):
-        raise RecipeError(f"expected a string, got {value!r}", field=field)
+        raise RecipeError(f"expected a string, got {describe_value(value)}", field=field)
     if required and not value.strip():
         raise RecipeError("must not be empty", field=field)
-    return value
+    # A plain str, so a numpy.str_ never reaches the JSON writer or a script.
+    return str(value)
+
+
+def _integer(value: Any) -> int | None:
+    """A Python or numpy integer as a plain int; None for anything else (bool included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)
+
+
+def _step_index(value: Any, field: str) -> int:
+    step = _integer(value)
+    if step is None or step < -1:
+        raise RecipeError(
+            f"expected a step index >= -1 (-1 = initial state), got {describe_value(value)}",
+            field=field,
+        )
+    return step
 
 
 def _parameter_detail(error: ParameterError, name: str) -> str:
@@ -175,24 +203,30 @@ def _parameter_detail(error: ParameterError, name: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def _params(value: Any) -> dict[str, Any]:
-    """Validated parameters with normalised values; a preset is kept by name, not expanded."""
+def _param_mapping(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise RecipeError(
-            f"expected an object mapping parameter names to values, got {value!r}",
+            f"expected an object mapping parameter names to values, got {describe_value(value)}",
             field="params",
         )
+    return dict(value)
+
+
+def _params(value: Any) -> dict[str, Any]:
+    """Validated parameters with plain values; a preset is kept by name, not expanded."""
     checked: dict[str, Any] = {}
-    for name, raw in value.items():
+    for name, raw in _param_mapping(value).items():
         if not isinstance(name, str):
-            raise RecipeError(f"parameter names must be strings, got {name!r}", field="params")
+            raise RecipeError(
+                f"parameter names must be strings, got {describe_value(name)}", field="params"
+            )
         try:
             normalised = validate_updates({name: raw})
         except ParameterError as error:
             raise RecipeError(_parameter_detail(error, name), field=f"params.{name}") from None
-        checked[name] = raw if name == PRESET_KEY else normalised[name]
+        checked[name] = str(raw) if name == PRESET_KEY else normalised[name]
     _check_slice_plane(checked)
     return checked
 
@@ -209,32 +243,103 @@ def _check_slice_plane(params: Mapping[str, Any]) -> None:
         raise RecipeError("the slice normal has zero length", field="params.slice_normal")
 
 
+def _check_params_for_type(action_type: str, params: Mapping[str, Any]) -> None:
+    if action_type == "set_param" and not params:
+        raise RecipeError("a set_param action needs at least one parameter", field="params")
+    if action_type == "set_algorithm" and "algorithm" not in params:
+        raise RecipeError(
+            "missing; a set_algorithm action needs the algorithm name",
+            field="params.algorithm",
+        )
+
+
 def _extensions(value: Any) -> dict[str, Any]:
+    """Extension data as a copy made of plain JSON values."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RecipeError(f"expected an object, got {value!r}", field="extensions")
-    for key in value:
+        raise RecipeError(f"expected an object, got {describe_value(value)}", field="extensions")
+    checked: dict[str, Any] = {}
+    for key, item in value.items():
         if not isinstance(key, str) or not key.startswith(EXTENSION_PREFIX):
             raise RecipeError(
-                f"extension keys must start with '{EXTENSION_PREFIX}', got {key!r}",
+                f"extension keys must start with '{EXTENSION_PREFIX}', got {describe_value(key)}",
                 field="extensions",
             )
-        _check_json(value[key], key)
-    return copy.deepcopy(dict(value))
+        checked[key] = _plain_json(item, key)
+    return checked
 
 
-def _check_json(value: Any, field: str) -> None:
+def _plain_json(value: Any, field: str, depth: int = 0) -> Any:
+    """A copy of free-form data made of plain JSON values (numpy values converted).
+
+    Raises RecipeError naming ``field`` for what JSON cannot hold, so that whatever
+    validation accepts is also written by ``save`` and read back equal.
+    """
+    if depth > MAX_NESTING:
+        raise RecipeError(
+            f"lists and objects nested deeper than {MAX_NESTING} levels (or containing "
+            "themselves); flatten the data",
+            field=field,
+        )
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return _plain_float(value, field)
+    if isinstance(value, numbers.Integral):
+        return _plain_int(value, field)
+    if isinstance(value, Mapping):
+        return _plain_object(value, field, depth)
+    items = sequence_items(value)
+    if items is None:
+        raise RecipeError(
+            f"{describe_value(value)} ({type(value).__name__}) cannot be stored as JSON"
+            f"{_order_hint(value)}",
+            field=field,
+        )
+    return [_plain_json(item, field, depth + 1) for item in items]
+
+
+def _plain_float(value: Any, field: str) -> float:
+    number = finite_float(value)
+    if number is None:
+        raise RecipeError(
+            f"{describe_value(value)} cannot be stored: JSON has no NaN or infinity", field=field
+        )
+    return number
+
+
+def _plain_int(value: Any, field: str) -> int:
+    number = int(value)
     try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise RecipeError(f"not storable as JSON ({error})", field=field) from None
+        str(number)
+    except ValueError:
+        # Python refuses to convert integers of more than 4300 digits to text.
+        raise RecipeError(
+            f"{describe_value(number)} is too large to be written as JSON", field=field
+        ) from None
+    return number
+
+
+def _plain_object(value: Mapping[Any, Any], field: str, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise RecipeError(
+                f"object keys must be strings, got {describe_value(key)}", field=field
+            )
+        result[str(key)] = _plain_json(item, field, depth + 1)
+    return result
 
 
 def _unknown_keys(data: Mapping[str, Any], known: Sequence[str]) -> None:
     for key in data:
         if not isinstance(key, str):
-            raise RecipeError(f"keys must be strings, got {key!r}")
+            raise RecipeError(f"keys must be strings, got {describe_value(key)}")
         if key not in known and not key.startswith(EXTENSION_PREFIX):
             raise RecipeError(
                 f"unknown field; valid fields: {', '.join(known)} "
@@ -313,7 +418,8 @@ class RecipeAction:
         ``paint``, ``erase``, ``set_param`` or ``set_algorithm``.
     ras : tuple of float, optional
         Point in RAS (mm). Required for paint and erase (the first point of a stroke);
-        optional for set_param and set_algorithm.
+        optional for set_param and set_algorithm. A list, tuple or numpy array of three
+        numbers is accepted and stored as a tuple of float.
     params : dict
         Effect parameters (names as in ``SegmentEditorAdaptiveBrushLib.core.params``),
         applied before the action and kept for later actions. ``preset`` names a preset.
@@ -341,19 +447,14 @@ class RecipeAction:
     extensions: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        ras, path, params, timestamp, extensions = self._checked()
-        self.ras = ras
-        self.path = path
-        self.params = params
-        self.timestamp = timestamp
-        self.extensions = extensions
+        self._normalise()
 
     # Constructors ----------------------------------------------------------------------
 
     @classmethod
     def paint(
         cls,
-        ras: Sequence[float],
+        ras: PointLike,
         params: Mapping[str, Any] | None = None,
         *,
         path: Iterable[Sequence[float]] | None = None,
@@ -370,7 +471,7 @@ class RecipeAction:
     @classmethod
     def erase(
         cls,
-        ras: Sequence[float],
+        ras: PointLike,
         params: Mapping[str, Any] | None = None,
         *,
         path: Iterable[Sequence[float]] | None = None,
@@ -388,7 +489,7 @@ class RecipeAction:
         *,
         params: Mapping[str, Any] | None = None,
         description: str = "",
-        ras: Sequence[float] | None = None,
+        ras: PointLike | None = None,
     ) -> RecipeAction:
         """Change one parameter (``name``, ``value``) or several (``params``).
 
@@ -399,7 +500,7 @@ class RecipeAction:
                 "give either a parameter name and value, or params, but not both",
                 field="params",
             )
-        values = {name: value} if name is not None else dict(params or {})
+        values = {name: value} if name is not None else _param_mapping(params)
         return cls("set_param", _optional_point(ras, "ras"), values, description=description)
 
     @classmethod
@@ -408,7 +509,7 @@ class RecipeAction:
         algorithm: str,
         *,
         description: str = "",
-        ras: Sequence[float] | None = None,
+        ras: PointLike | None = None,
         **param_kwargs: Any,
     ) -> RecipeAction:
         """Switch the algorithm; keyword parameters are changed with it."""
@@ -419,19 +520,22 @@ class RecipeAction:
     def _stroke(
         cls,
         action_type: str,
-        ras: Sequence[float],
+        ras: PointLike,
         params: Mapping[str, Any] | None,
         path: Iterable[Sequence[float]] | None,
         description: str,
         param_kwargs: Mapping[str, Any],
     ) -> RecipeAction:
-        values = dict(params or {})
+        values = _param_mapping(params)
         for name in param_kwargs:
             if name in values:
                 raise RecipeError(
                     "given both in params and as a keyword; give it once", field=f"params.{name}"
                 )
         values.update(param_kwargs)
+        if isinstance(path, Iterator):
+            # A generator of points is ordered; take it in once.
+            path = list(path)
         return cls(
             action_type,
             _optional_point(ras, "ras"),
@@ -443,7 +547,12 @@ class RecipeAction:
     # Validation ------------------------------------------------------------------------
 
     def validate(self, index: int | None = None) -> None:
-        """Check every field; ``index`` (0-based) is named in the error.
+        """Check every field and normalise it in place; ``index`` (0-based) is named in
+        the error.
+
+        Normalising turns numpy numbers, booleans and arrays (and tuples) into the plain
+        floats, bools and point tuples the action stores, so anything accepted here can
+        be saved. Nothing changes when a field is invalid.
 
         Raises
         ------
@@ -452,40 +561,46 @@ class RecipeAction:
             action, or an unknown parameter, preset or bad parameter value.
         """
         try:
-            self._checked()
+            self._normalise()
         except RecipeError as error:
             raise _relocated(error, action_index=index) from None
 
-    def _checked(
-        self,
-    ) -> tuple[Point | None, list[Point], dict[str, Any], float, dict[str, Any]]:
-        if self.type not in ACTION_TYPES:
+    def _normalise(self) -> None:
+        # All fields are checked before any is replaced, so a failure changes nothing.
+        for name, value in self._checked().items():
+            setattr(self, name, value)
+
+    def _checked(self) -> dict[str, Any]:
+        action_type = self._checked_type()
+        if action_type in STROKE_TYPES and self.ras is None:
             raise RecipeError(
-                f"unknown action type {self.type!r}; valid types: {', '.join(ACTION_TYPES)}",
-                field="type",
-            )
-        if self.type in STROKE_TYPES and self.ras is None:
-            raise RecipeError(
-                f"missing; a {self.type} action needs the RAS point (mm) of the stroke",
+                f"missing; a {action_type} action needs the RAS point (mm) of the stroke",
                 field="ras",
             )
         ras = _optional_point(self.ras, "ras")
         path = _path(self.path)
-        if path and self.type not in STROKE_TYPES:
+        if path and action_type not in STROKE_TYPES:
             raise RecipeError("only paint and erase actions have a path", field="path")
         params = _params(self.params)
-        self._check_params_for_type(params)
-        _text(self.description, "description")
-        return ras, path, params, _timestamp(self.timestamp), _extensions(self.extensions)
+        _check_params_for_type(action_type, params)
+        return {
+            "type": action_type,
+            "ras": ras,
+            "path": path,
+            "params": params,
+            "timestamp": _timestamp(self.timestamp),
+            "description": _text(self.description, "description"),
+            "extensions": _extensions(self.extensions),
+        }
 
-    def _check_params_for_type(self, params: Mapping[str, Any]) -> None:
-        if self.type == "set_param" and not params:
-            raise RecipeError("a set_param action needs at least one parameter", field="params")
-        if self.type == "set_algorithm" and "algorithm" not in params:
-            raise RecipeError(
-                "missing; a set_algorithm action needs the algorithm name",
-                field="params.algorithm",
-            )
+    def _checked_type(self) -> str:
+        if isinstance(self.type, str) and self.type in ACTION_TYPES:
+            return ACTION_TYPES[ACTION_TYPES.index(self.type)]
+        raise RecipeError(
+            f"unknown action type {describe_value(self.type)}; "
+            f"valid types: {', '.join(ACTION_TYPES)}",
+            field="type",
+        )
 
     # Labels ----------------------------------------------------------------------------
 
@@ -513,9 +628,9 @@ class RecipeAction:
         parts = [self.type]
         if effective.get("algorithm"):
             parts.append(str(effective["algorithm"]))
-        radius = effective.get("brush_radius_mm")
-        if _is_finite_number(radius):
-            parts.append(f"r={float(radius):g} mm")
+        radius = finite_float(effective.get("brush_radius_mm"))
+        if radius is not None:
+            parts.append(f"r={radius:g} mm")
         if effective.get("brush_mode") == "2d":
             orientation = effective.get("slice_orientation")
             parts.append(f"2D {orientation}" if orientation else "2D")
@@ -527,8 +642,20 @@ class RecipeAction:
     # Serialisation ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; ``path`` is written only for drags, so clicks stay readable by
-        tools that predate it."""
+        """JSON-ready dict of plain values; ``path`` is written only for drags, so clicks
+        stay readable by tools that predate it.
+
+        Validates (and normalises) first, so the dict is always writable as JSON.
+
+        Raises
+        ------
+        RecipeError
+            If a field is invalid.
+        """
+        self.validate()
+        return self._plain_dict()
+
+    def _plain_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "type": self.type,
             "ras": None if self.ras is None else list(self.ras),
@@ -595,9 +722,10 @@ class GoldStandard:
 
     def validate(self) -> None:
         """Raise RecipeError naming ``gold_standard.source`` / ``.segment`` if invalid."""
-        _text(self.source, "gold_standard.source", required=True)
+        source = _text(self.source, "gold_standard.source", required=True)
         if self.segment is not None:
-            _text(self.segment, "gold_standard.segment", required=True)
+            self.segment = _text(self.segment, "gold_standard.segment", required=True)
+        self.source = source
 
     def segment_for(self, recipe_segment: str) -> str:
         """The reference segment's name, given the recipe's segment name."""
@@ -614,7 +742,7 @@ class GoldStandard:
             return cls(data)
         if not isinstance(data, Mapping):
             raise RecipeError(
-                f"expected a path string or an object with 'source', got {data!r}",
+                f"expected a path string or an object with 'source', got {describe_value(data)}",
                 field="gold_standard",
             )
         for key in data:
@@ -693,12 +821,9 @@ class ActionRecipe:
     source_dir: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.metadata, Mapping):
-            raise RecipeError(f"expected an object, got {self.metadata!r}", field="metadata")
-        self.metadata = dict(self.metadata)
+        self.metadata = _metadata_from(self.metadata)
         self.metadata.setdefault("created", _now_iso())
         self.validate()
-        self.extensions = _extensions(self.extensions)
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -716,25 +841,30 @@ class ActionRecipe:
     # Validation ------------------------------------------------------------------------
 
     def validate(self) -> None:
-        """Check every field and action.
+        """Check every field and action, and normalise them in place.
+
+        Normalising turns numpy values and tuples into plain JSON values (see
+        :meth:`RecipeAction.validate`), so a recipe that validates can always be saved.
 
         Raises
         ------
         RecipeError
             Naming the field, and for an action its 0-based index.
         """
-        _text(self.name, "name", required=True)
-        _text(self.sample_data, "sample_data", required=True)
+        name = _text(self.name, "name", required=True)
+        sample_data = _text(self.sample_data, "sample_data", required=True)
         if self.segment_name == "":
             raise RecipeError(
                 "missing; name the segment the recipe paints into", field="segment_name"
             )
-        _text(self.segment_name, "segment_name", required=True)
+        segment_name = _text(self.segment_name, "segment_name", required=True)
         self._validate_actions()
         self._validate_gold_standard()
-        _text(self.description, "description")
-        _validate_metadata(self.metadata)
-        _extensions(self.extensions)
+        description = _text(self.description, "description")
+        metadata = _checked_metadata(self.metadata)
+        extensions = _extensions(self.extensions)
+        self.name, self.sample_data, self.segment_name = name, sample_data, segment_name
+        self.description, self.metadata, self.extensions = description, metadata, extensions
 
     def _validate_gold_standard(self) -> None:
         if self.gold_standard is None:
@@ -782,7 +912,16 @@ class ActionRecipe:
     # Serialisation ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict, including ``format_version``."""
+        """JSON-ready dict of plain values, including ``format_version``.
+
+        Validates (and normalises) first, so the dict is always writable as JSON.
+
+        Raises
+        ------
+        RecipeError
+            If a field or action is invalid.
+        """
+        self.validate()
         data: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "name": self.name,
@@ -791,7 +930,7 @@ class ActionRecipe:
             "segment_name": self.segment_name,
             "gold_standard": None if self.gold_standard is None else self.gold_standard.to_dict(),
             "metadata": _json_ready(self.metadata),
-            "actions": [action.to_dict() for action in self.actions],
+            "actions": [action._plain_dict() for action in self.actions],
         }
         data.update(_json_ready(self.extensions))
         return data
@@ -833,27 +972,40 @@ class ActionRecipe:
         )
 
     @classmethod
-    def from_json(cls, text: str, source_dir: str | None = None) -> ActionRecipe:
-        """Parse and validate JSON text; syntax errors give the line and column."""
-        try:
-            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        except json.JSONDecodeError as error:
-            raise RecipeError(
-                f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-            ) from None
+    def from_json(cls, text: str | bytes, source_dir: str | None = None) -> ActionRecipe:
+        """Parse and validate JSON text (str, or UTF-8 bytes); errors name the field.
+
+        A leading byte-order mark is ignored. Syntax errors give the line and column.
+
+        Raises
+        ------
+        RecipeError
+            For every problem with the text or its content, never another type.
+        """
+        data = _parse_json(_json_source(text))
         return cls.from_dict(data, source_dir=source_dir)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Validate and write the recipe as JSON.
 
-        The text goes to a temporary file in the same folder that then replaces ``path``
-        in one step, so a failed save never leaves a half-written or invalid file.
+        The text goes to a temporary file in the target's folder that then replaces the
+        target in one step, so a failed save never leaves a half-written or invalid file.
+        A symbolic link is followed: the file it points to is replaced (keeping its
+        permissions) and the link stays.
+
+        Raises
+        ------
+        RecipeError
+            If the recipe is invalid or ``path`` is not a file path.
+        OSError
+            If the file cannot be written.
         """
-        self.validate()
+        name = _file_name(path)
         text = self.to_json() + "\n"
-        target = os.path.abspath(os.fspath(path))
+        target = os.path.realpath(name)
         _write_atomically(target, text)
-        logger.info("Saved recipe '%s' (%d steps) to %s", self.name, len(self), target)
+        shown = name if target == os.path.abspath(name) else f"{name} (-> {target})"
+        logger.info("Saved recipe '%s' (%d steps) to %s", self.name, len(self), shown)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ActionRecipe:
@@ -864,22 +1016,115 @@ class ActionRecipe:
         RecipeNotFoundError
             No file at ``path``.
         RecipeError
-            The file is not a valid recipe.
+            ``path`` is not a path, names a folder or an unreadable file, or the file
+            is not a valid recipe.
         """
-        name = os.fspath(path)
+        name = _file_name(path)
+        content = _read_bytes(name)
         try:
-            with open(name, encoding="utf-8") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            raise RecipeNotFoundError("no such recipe file; check the path", source=name) from None
-        except UnicodeDecodeError as error:
-            raise RecipeError(f"not UTF-8 text ({error.reason})", source=name) from None
-        try:
-            recipe = cls.from_json(text, source_dir=os.path.dirname(os.path.abspath(name)))
+            recipe = cls.from_json(content, source_dir=os.path.dirname(os.path.abspath(name)))
         except RecipeError as error:
             raise _relocated(error, source=name) from None
         logger.debug("Loaded recipe '%s' (%d steps) from %s", recipe.name, len(recipe), name)
         return recipe
+
+
+# --- files and JSON text ------------------------------------------------------------------
+
+
+def _file_name(path: Any) -> str:
+    name = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else None
+    if not name:
+        raise RecipeError(
+            f"expected the path of a recipe file (str or os.PathLike), got {describe_value(path)}"
+        )
+    return name
+
+
+def _read_bytes(name: str) -> bytes:
+    try:
+        with open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise RecipeNotFoundError("no such recipe file; check the path", source=name) from None
+    except OSError as error:
+        if os.path.isdir(name):
+            raise RecipeError(
+                "is a folder, not a recipe file; give the path of a .json file", source=name
+            ) from None
+        raise RecipeError(
+            f"cannot be read ({error.strerror or error}); check the file's permissions",
+            source=name,
+        ) from None
+    except ValueError as error:
+        # open() refuses paths with NUL characters with a ValueError.
+        raise RecipeError(f"not a usable file path ({error})", source=name) from None
+
+
+def _json_source(text: Any) -> str:
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            # utf-8-sig drops the byte-order mark that some Windows editors write.
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise RecipeError(
+                f"not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+            ) from None
+    if not isinstance(text, str):
+        raise RecipeError(f"expected JSON text (str or bytes), got {type(text).__name__}")
+    return text.removeprefix("\ufeff")
+
+
+class _HugeInteger:
+    """Stands for a JSON integer too long for Python to convert, so that validation can
+    reject it with the field's name instead of the parser failing without one."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<integer of {self.digits} digits>"
+
+
+def _parse_int(text: str) -> int | _HugeInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return _HugeInteger(len(text.lstrip("-")))
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_int=_parse_int)
+    except json.JSONDecodeError as error:
+        raise RecipeError(
+            f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    except RecursionError:
+        raise RecipeError(_too_deep(text)) from None
+
+
+# A JSON string (escapes included) or a bracket; brackets inside strings are not nesting.
+_JSON_NESTING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> str:
+    """Where the text's lists and objects first nest deeper than MAX_NESTING levels."""
+    depth = 0
+    for match in _JSON_NESTING_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+        elif token in ("]", "}"):
+            depth -= 1
+        if depth > MAX_NESTING:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - text.rfind("\n", 0, match.start())
+            return (
+                f"lists and objects nested deeper than {MAX_NESTING} levels at line {line}, "
+                f"column {column}; recipes never need that many"
+            )
+    return f"lists and objects nested too deeply to read (limit {MAX_NESTING} levels)"
 
 
 def _json_text(value: Any, level: int = 0) -> str:
@@ -888,22 +1133,37 @@ def _json_text(value: Any, level: int = 0) -> str:
     outer = "  " * level
     if isinstance(value, dict) and value:
         items = [
-            f"{inner}{json.dumps(key, ensure_ascii=False)}: {_json_text(item, level + 1)}"
+            f"{inner}{_json_leaf(key)}: {_json_text(item, level + 1)}"
             for key, item in value.items()
         ]
         return "{\n" + ",\n".join(items) + f"\n{outer}}}"
     if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
         items = [f"{inner}{_json_text(item, level + 1)}" for item in value]
         return "[\n" + ",\n".join(items) + f"\n{outer}]"
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return _json_leaf(value)
 
 
-def _check_format_version(version: Any) -> None:
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RecipeError(f"expected a positive integer, got {version!r}", field="format_version")
+def _json_leaf(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (valid in JSON text, e.g. "\\ud800") has no UTF-8 form;
+        # escaping keeps the value and lets the file be written as UTF-8.
+        return json.dumps(value, ensure_ascii=True, allow_nan=False)
+    return text
+
+
+def _check_format_version(value: Any) -> None:
+    version = _integer(value)
+    if version is None or version < 1:
+        raise RecipeError(
+            f"expected a positive integer, got {describe_value(value)}", field="format_version"
+        )
     if version > FORMAT_VERSION:
         raise RecipeError(
-            f"version {version} is newer than this tool reads (up to {FORMAT_VERSION}); "
+            f"version {describe_value(version)} is newer than this tool reads "
+            f"(up to {FORMAT_VERSION}); "
             "update the Adaptive Brush extension",
             field="format_version",
         )
@@ -913,24 +1173,59 @@ def _metadata_from(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RecipeError(f"expected an object, got {value!r}", field="metadata")
+        raise RecipeError(f"expected an object, got {describe_value(value)}", field="metadata")
     return dict(value)
 
 
-def _validate_metadata(metadata: Any) -> None:
-    if not isinstance(metadata, dict):
-        raise RecipeError(f"expected an object, got {metadata!r}", field="metadata")
-    _text(metadata.get("created"), "metadata.created", required=True)
-    if "parent_recipe" in metadata:
-        _text(metadata["parent_recipe"], "metadata.parent_recipe", required=True)
-    if "branch_step" in metadata:
-        step = metadata["branch_step"]
-        if isinstance(step, bool) or not isinstance(step, int) or step < -1:
-            raise RecipeError(
-                f"expected a step index >= -1 (-1 = initial state), got {step!r}",
-                field="metadata.branch_step",
-            )
-    _check_json(metadata, "metadata")
+def _checked_metadata(metadata: Any) -> dict[str, Any]:
+    """Metadata as plain JSON values, with ``created``, ``parent_recipe`` and
+    ``branch_step`` checked."""
+    checked: dict[str, Any] = {}
+    for key, value in _metadata_from(metadata).items():
+        if not isinstance(key, str):
+            raise RecipeError(f"keys must be strings, got {describe_value(key)}", field="metadata")
+        checked[key] = _plain_json(value, f"metadata.{key}")
+    checked["created"] = _created(checked.get("created"))
+    if "parent_recipe" in checked:
+        _text(checked["parent_recipe"], "metadata.parent_recipe", required=True)
+    if "branch_step" in checked:
+        checked["branch_step"] = _step_index(checked["branch_step"], "metadata.branch_step")
+    return checked
+
+
+# ISO 8601 date and time of day in the extended format, with an optional UTC offset.
+_ISO_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(?:[Zz]|[+-](\d{2}):?(\d{2}))?"
+)
+
+
+def _created(value: Any) -> str:
+    text = _text(value, "metadata.created", required=True)
+    if not _is_iso_date_time(text):
+        raise RecipeError(
+            f"expected an ISO 8601 date and time such as 2026-01-02T03:04:05+00:00, "
+            f"got {describe_value(text)}",
+            field="metadata.created",
+        )
+    return text
+
+
+def _is_iso_date_time(text: str) -> bool:
+    # A regular expression rather than datetime.fromisoformat, whose accepted forms
+    # differ between Python versions (3.10 rejects "Z") and include bare dates.
+    match = _ISO_DATE_TIME.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second, offset_h, offset_m = (
+        int(group) if group is not None else 0 for group in match.groups()
+    )
+    try:
+        datetime(year, month, day, hour, minute, second)
+        timezone(timedelta(hours=offset_h, minutes=offset_m))
+    except ValueError:
+        return False
+    return offset_m < 60
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
