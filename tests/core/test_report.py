@@ -10,6 +10,7 @@ from typing import cast
 import numpy as np
 import pytest
 from SegmentEditorAdaptiveBrushTesterLib.core.report import (
+    HD95_NOTE,
     REPORT_VERSION,
     ReportError,
     RunReport,
@@ -137,12 +138,12 @@ def test_markdown_has_summary_steps_checkpoints_and_pictures(tmp_path: Path) -> 
     assert "| Total time | 1.67 s |" in text
     assert "| Dice | 0.9000 |" in text
     assert "| Jaccard | 0.8182 |" in text
-    assert "| Hausdorff (mm) | inf |" in text
+    assert "| Hausdorff (mm) | n/a |" in text
     assert "| HD95 (mm) | 2.50 |" in text
     assert "| Volume similarity | 0.9900 |" in text
     assert "| volume_a_mm3 | 1500 |" in text
     assert "| 1 | paint \\| watershed | 123.4 | 12,345 | 0.9123 | 2.35 |" in text
-    assert "| 2 | erase | 50.0 | 12,000 | 0.9000 | inf |" in text
+    assert "| 2 | erase | 50.0 | 12,000 | 0.9000 | n/a |" in text
     assert "| 3 | paint | 1500.0 | 0 | n/a | n/a |" in text
     assert "| bytes_held | 1,234,567 |" in text
     assert "| thinned | no |" in text
@@ -192,3 +193,35 @@ def test_environment_lists_python_and_packages() -> None:
     assert versions["numpy"] == np.__version__
     assert versions["surely-not-an-installed-package"] == "not installed"
     assert versions["python"].count(".") == 2
+
+
+def test_distances_to_an_empty_mask_show_as_not_available_everywhere(tmp_path: Path) -> None:
+    # An empty result gives inf distances: "n/a" on the console, null in JSON, and
+    # "n/a" in Markdown rather than "inf".
+    empty = {"dice": 0.0, "hausdorff_mm": math.inf, "hausdorff95_mm": math.inf}
+    report = _report(
+        steps=[StepReport.from_metrics(0, "erase everything", 0.1, 0, empty)],
+        final_metrics={**empty, "spread_mm": -math.inf, "noise": math.nan},
+    )
+
+    text = report.to_markdown()
+    report.write_json(tmp_path / "report.json")
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+
+    assert "| Hausdorff (mm) | n/a |" in text
+    assert "| HD95 (mm) | n/a |" in text
+    assert "| 0 | erase everything | 100.0 | 0 | 0.0000 | n/a |" in text
+    assert "| spread_mm | n/a |" in text and "| noise | n/a |" in text
+    assert "inf" not in text and "nan" not in text
+    assert data["final_metrics"]["hausdorff95_mm"] is None
+    assert data["steps"][0]["hd95_mm"] is None
+
+
+def test_markdown_defines_hd95_under_the_steps_table() -> None:
+    lines = _report().to_markdown().splitlines()
+
+    note = lines.index(HD95_NOTE)
+    assert lines[note - 1] == ""
+    assert lines[note - 2].startswith("| 3 | paint |")  # right after the last step
+    assert "95th percentile of the pooled symmetric surface distances" in HD95_NOTE
+    assert _report(final_metrics=None, gold_standard=None).to_markdown().count(HD95_NOTE) == 1

@@ -8,7 +8,8 @@ JSON conventions: top-level keys and step keys keep the dataclass field order; k
 the free-form dictionaries (checkpoint statistics, final metrics, outputs, environment)
 are sorted, so two runs with the same content give identical files. Infinite and NaN
 numbers (for example a Hausdorff distance against an empty mask) are written as
-``null`` and read back as None.
+``null`` and read back as None; the Markdown report shows them, like missing values, as
+"n/a", and says below the steps table how HD95 is defined.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ _SUMMARY_METRICS = (
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
 
 NOT_AVAILABLE = "n/a"
+
+# Shown under the steps table, so a reader knows which of the common HD95 definitions
+# the numbers follow (metrics.py pools both directions before taking the percentile).
+HD95_NOTE = (
+    "HD95: the 95th percentile of the pooled symmetric surface distances, that is the "
+    "distances (mm) from every surface voxel of the result to the reference's surface and "
+    "from every surface voxel of the reference to the result's surface, taken together; "
+    "Hausdorff is the largest of them. n/a: no reference, or one of the two masks is empty "
+    "so there is no surface to measure to."
+)
 
 
 class ReportError(ValueError):
@@ -296,7 +307,7 @@ def _steps_lines(steps: list[StepReport]) -> list[str]:
             _number(step.hd95_mm, "{:.2f}"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return [*lines, "", HD95_NOTE]
 
 
 def _key_value_section(title: str, header: tuple[str, str], values: Mapping[str, Any]) -> list[str]:
@@ -340,10 +351,10 @@ def _cell(text: object) -> str:
 
 
 def _number(value: float | None, pattern: str) -> str:
-    if value is None:
+    # A distance to an empty mask is inf: as unavailable as no value at all, and shown
+    # the same way as on the console and as null in the JSON report.
+    if value is None or not math.isfinite(value):
         return NOT_AVAILABLE
-    if not math.isfinite(value):
-        return "inf" if value > 0 else str(value)
     return pattern.format(value)
 
 
