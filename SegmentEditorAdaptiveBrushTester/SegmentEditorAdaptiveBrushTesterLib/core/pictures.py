@@ -18,6 +18,13 @@ flips. Oblique volumes are shown along their nearest axes without reslicing.
 
 Pixels are resampled so that one image pixel covers the same number of mm in both
 directions: a coronal slice of 3 x 3 x 10 mm data is stretched along k, not squashed.
+Thin slices (the coronal view of a volume with one or a few slices) are enlarged so that
+the short side has at least ``MIN_SHORT_SIDE_PX`` pixels, within ``MAX_LONG_SIDE_PX`` on
+the long side; with a legend, whatever is still missing is added as a border around the
+slice, so the legend always fits.
+
+The default display window suits CT lungs; :func:`auto_window` picks one from the data,
+which suits other images too.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
@@ -36,8 +44,21 @@ logger = logging.getLogger(__name__)
 Color = tuple[int, int, int]
 Vector = tuple[float, float, float]
 
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+
 # (center, width) in HU: -1250..250 shows lung parenchyma, vessels and soft tissue.
 DEFAULT_WINDOW = (-500.0, 1500.0)
+
+# auto_window: percentiles that ignore a few extreme voxels (metal, padding, hot spots),
+# and how many voxels at most it reads, so a 512 x 512 x 600 CT costs milliseconds.
+AUTO_WINDOW_PERCENTILES = (1.0, 99.0)
+AUTO_WINDOW_SAMPLES = 1_000_000
+
+# CT in Hounsfield units has air at -1000 HU: at least this fraction of voxels within
+# AIR_HU, and a 99th percentile below BONE_LIMIT_HU, which excludes shifted or scaled data.
+AIR_HU = (-1100.0, -900.0)
+MIN_AIR_FRACTION = 0.01
+BONE_LIMIT_HU = 4000.0
 
 # Result in yellow and reference in green, as users compare them in Slicer.
 DEFAULT_COLORS: tuple[Color, ...] = (
@@ -52,6 +73,15 @@ DEFAULT_COLORS: tuple[Color, ...] = (
 # so thin outlines stay readable; the factor is capped to keep big slices small.
 MIN_LONG_SIDE_PX = 512
 MAX_UPSAMPLING = 8
+
+# Thin slices are enlarged until the short side has MIN_SHORT_SIDE_PX pixels (room for
+# the legend), but never beyond MAX_LONG_SIDE_PX on the long side; a legend's picture is
+# bordered up to MIN_SHORT_SIDE_PX when the cap stops the enlargement earlier.
+MIN_SHORT_SIDE_PX = 128
+MAX_LONG_SIDE_PX = 2048
+
+# The border is dark blue-grey, so it is not mistaken for air in a CT window.
+BORDER_COLOR: Color = (24, 24, 40)
 
 # Array axis removed by each view.
 _SLICED_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}
@@ -156,7 +186,8 @@ def render_overlay_png(
         of the first mask (the lowest such index on ties), or the middle slice when the
         first mask is empty or there are no masks.
     window : (float, float)
-        Display window ``(center, width)`` in volume units; the default suits lungs.
+        Display window ``(center, width)`` in volume units; the default suits CT lungs,
+        :func:`auto_window` gives one for any volume.
     colors : sequence of (int, int, int), optional
         RGB colour of each mask; defaults to yellow, green, blue, red, violet.
     labels : sequence of str, optional
@@ -170,14 +201,17 @@ def render_overlay_png(
         identity (RAS-aligned) IJK-to-RAS matrix.
     pixel_mm : float, optional
         Size of one output pixel in mm (square). None uses the finest in-plane spacing,
-        divided by a whole factor (at most 8) until the long side has 512 pixels.
+        divided by a whole factor (at most 8) until the long side has 512 pixels, and
+        smaller still for thin slices, see :func:`output_size`.
     fill_alpha : float
         Opacity of fills, 0 to 1.
     line_width : int
         Outline thickness in output pixels.
     legend : bool
-        Draw the view name, slice index and mask labels in the top-left corner. Skipped
-        with a warning when Pillow has no default font.
+        Draw the view name, slice index and mask labels in the top-left corner. The
+        picture is then at least ``MIN_SHORT_SIDE_PX`` pixels on each side and larger than
+        the legend: a slice that is smaller gets a border (``BORDER_COLOR``) around it.
+        Skipped with a warning when Pillow has no default font.
 
     Returns
     -------
@@ -212,11 +246,79 @@ def render_overlay_png(
     size = output_size(gray.shape, pixel_size, pixel_mm)
     image = _compose(gray, planes, size, color_list, style_list, fill_alpha, line_width)
     if legend:
-        _draw_legend(image, f"{axis} {'kji'[sliced]}={index}", label_list, color_list)
+        image = _with_legend(image, f"{axis} {'kji'[sliced]}={index}", label_list, color_list)
 
     image.save(os.fspath(path), format="PNG")
-    logger.debug("Wrote %s slice %d to %s (%dx%d px)", axis, index, path, *size)
+    logger.debug("Wrote %s slice %d to %s (%dx%d px)", axis, index, path, *image.size)
     return index
+
+
+def auto_window(volume: npt.ArrayLike) -> tuple[float, float]:
+    """Display window ``(center, width)`` that suits ``volume``, for ``window=``.
+
+    Parameters
+    ----------
+    volume : array-like, any shape
+        Intensities; NaN and infinite values are ignored. Volumes of more than
+        ``AUTO_WINDOW_SAMPLES`` voxels are read on a regular subgrid.
+
+    Returns
+    -------
+    (float, float)
+        ``DEFAULT_WINDOW`` (CT lung window) when the data look like CT in Hounsfield
+        units: at least ``MIN_AIR_FRACTION`` of the voxels within ``AIR_HU`` and a 99th
+        percentile below ``BONE_LIMIT_HU``. Otherwise the window from the 1st to the 99th
+        percentile, so a few extreme voxels do not wash out the picture. A constant
+        volume gets a positive width around its value.
+
+    Raises
+    ------
+    ValueError
+        If the volume is empty or not real-valued.
+    """
+    sample = _intensity_sample(volume)
+    if sample.size == 0:
+        logger.warning("Volume has no finite intensities; using the CT lung window")
+        return DEFAULT_WINDOW
+
+    low, high = (float(v) for v in np.percentile(sample, AUTO_WINDOW_PERCENTILES))
+    if _looks_like_ct_hu(sample, high):
+        logger.debug("Volume looks like CT in HU; using the lung window %s", DEFAULT_WINDOW)
+        return DEFAULT_WINDOW
+    return _window_between(low, high)
+
+
+def _intensity_sample(volume: npt.ArrayLike) -> np.ndarray:
+    """Finite intensities of ``volume``, read on a subgrid when it is large."""
+    array = np.atleast_1d(np.asarray(volume))
+    if array.size == 0:
+        raise ValueError("the volume is empty; there is nothing to choose a window from")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise ValueError(f"the volume must hold real numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise ValueError("the volume must hold real numbers, got complex values")
+
+    # The same step on every axis keeps the subgrid spread over the whole volume.
+    step = max(1, math.ceil((array.size / AUTO_WINDOW_SAMPLES) ** (1.0 / array.ndim)))
+    values = array[(slice(None, None, step),) * array.ndim].astype(np.float64).ravel()
+    return values[np.isfinite(values)]
+
+
+def _looks_like_ct_hu(sample: np.ndarray, p99: float) -> bool:
+    air = np.count_nonzero((sample >= AIR_HU[0]) & (sample <= AIR_HU[1]))
+    return bool(air >= MIN_AIR_FRACTION * sample.size and p99 <= BONE_LIMIT_HU)
+
+
+def _window_between(low: float, high: float) -> tuple[float, float]:
+    # Halves first: the sum of two huge floats could overflow.
+    center = low / 2.0 + high / 2.0
+    width = high - low
+    if not math.isfinite(width):
+        width = float(np.finfo(np.float64).max)
+    elif width <= 0.0:
+        # A constant volume still needs a positive width; its value then shows mid-gray.
+        width = max(abs(center) * 0.1, 1.0)
+    return center, width
 
 
 def output_size(
@@ -231,7 +333,11 @@ def output_size(
     pixel_size_mm : (float, float)
         Spacing in mm between rows and between columns.
     pixel_mm : float, optional
-        Output pixel size in mm; see :func:`render_overlay_png` for the default.
+        Output pixel size in mm. None enlarges small slices until the long side has
+        ``MIN_LONG_SIDE_PX`` pixels (by a whole factor of the finest spacing, at most
+        ``MAX_UPSAMPLING``), and thin slices until the short side has
+        ``MIN_SHORT_SIDE_PX`` pixels, as far as the long side stays within
+        ``MAX_LONG_SIDE_PX``.
 
     Returns
     -------
@@ -248,9 +354,14 @@ def output_size(
 
 
 def _default_pixel_mm(height_mm: float, width_mm: float, finest_mm: float) -> float:
-    long_side_px = max(height_mm, width_mm) / finest_mm
-    factor = min(MAX_UPSAMPLING, max(1, math.ceil(MIN_LONG_SIDE_PX / long_side_px)))
-    return finest_mm / factor
+    long_mm, short_mm = max(height_mm, width_mm), min(height_mm, width_mm)
+    factor = min(MAX_UPSAMPLING, max(1, math.ceil(MIN_LONG_SIDE_PX * finest_mm / long_mm)))
+    pixel_mm = finest_mm / factor
+
+    # A one-slice coronal view would otherwise be a strip 2 pixels high.
+    short_enough_mm = short_mm / MIN_SHORT_SIDE_PX
+    long_cap_mm = long_mm / MAX_LONG_SIDE_PX
+    return min(pixel_mm, max(short_enough_mm, long_cap_mm))
 
 
 def _check_axis(axis: str) -> None:
@@ -397,20 +508,54 @@ def _outline(mask: np.ndarray, line_width: int) -> np.ndarray:
     return mask & ~interior
 
 
-def _draw_legend(image: Image.Image, title: str, labels: list[str], colors: list[Color]) -> None:
+def _with_legend(
+    image: Image.Image, title: str, labels: list[str], colors: list[Color]
+) -> Image.Image:
+    """``image`` with the legend drawn, bordered first if it is too small for it."""
     try:
         font = ImageFont.load_default()
     except OSError as error:
         logger.warning("Pillow has no default font (%s); the picture has no legend", error)
-        return
+        return image
 
+    lines = [title, *labels]
+    legend_width, legend_height = _legend_size(font, lines)
+    canvas = _bordered(
+        image,
+        max(MIN_SHORT_SIDE_PX, legend_width + 8),
+        max(MIN_SHORT_SIDE_PX, legend_height + 8),
+    )
+    _draw_legend(canvas, font, lines, colors)
+    return canvas
+
+
+def _bordered(image: Image.Image, min_width: int, min_height: int) -> Image.Image:
+    """``image`` centred on a BORDER_COLOR canvas at least ``min_width`` x ``min_height``."""
+    width, height = max(image.width, min_width), max(image.height, min_height)
+    if (width, height) == image.size:
+        return image
+    canvas = Image.new("RGB", (width, height), BORDER_COLOR)
+    canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+    return canvas
+
+
+def _legend_size(font: Font, lines: list[str]) -> tuple[int, int]:
+    """Width and height in pixels of the legend box, measured as it will be drawn."""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    line_height = _text_height(draw, font) + 4
+    swatch = line_height - 6
+    width = max(draw.textlength(line, font=font) for line in lines) + swatch + 14
+    return math.ceil(2 + width), 4 + line_height * len(lines)
+
+
+def _draw_legend(image: Image.Image, font: Font, lines: list[str], colors: list[Color]) -> None:
     draw = ImageDraw.Draw(image)
     line_height = _text_height(draw, font) + 4
     swatch = line_height - 6
-    lines = [title, *labels]
-    width = max(draw.textlength(line, font=font) for line in lines) + swatch + 14
-    draw.rectangle((2, 2, 2 + width, 4 + line_height * len(lines)), fill=(0, 0, 0))
+    width, height = _legend_size(font, lines)
+    draw.rectangle((2, 2, width, height), fill=(0, 0, 0))
 
+    title, *labels = lines
     draw.text((6, 4), title, fill=(255, 255, 255), font=font)
     for number, (label, color) in enumerate(zip(labels, colors, strict=True), start=1):
         top = 4 + number * line_height
@@ -418,8 +563,6 @@ def _draw_legend(image: Image.Image, title: str, labels: list[str], colors: list
         draw.text((10 + swatch, top), label, fill=(255, 255, 255), font=font)
 
 
-def _text_height(
-    draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTypeFont
-) -> int:
+def _text_height(draw: ImageDraw.ImageDraw, font: Font) -> int:
     _, top, _, bottom = draw.textbbox((0, 0), "Ag", font=font)
     return int(bottom - top)
