@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from SegmentEditorAdaptiveBrushLib.core.presets import PRESETS
 from SegmentEditorAdaptiveBrushTesterLib.core import recipe as recipe_module
 from SegmentEditorAdaptiveBrushTesterLib.core.recipe import (
     ACTION_TYPES,
@@ -647,11 +648,14 @@ def test_recipe_labels_carry_parameters_forward_including_presets() -> None:
         ],
     )
 
+    # The preset's own algorithm, whichever it is: the labels test the carrying forward.
+    lung = PRESETS["ct_lung"]["parameters"]["algorithm"]
+
     labels = recipe.labels()
 
-    assert labels[2] == "paint, connected_threshold, r=15 mm at R 1.0 A 2.0 S 3.0"
-    assert labels[3] == "paint, connected_threshold, r=4 mm, 2D at R 1.0 A 2.0 S 3.0"
-    assert labels[4] == "erase, connected_threshold, r=4 mm, 2D at R 1.0 A 2.0 S 3.0"
+    assert labels[2] == f"paint, {lung}, r=15 mm at R 1.0 A 2.0 S 3.0"
+    assert labels[3] == f"paint, {lung}, r=4 mm, 2D at R 1.0 A 2.0 S 3.0"
+    assert labels[4] == f"erase, {lung}, r=4 mm, 2D at R 1.0 A 2.0 S 3.0"
     assert recipe.labels({"slice_orientation": "axial"})[4].endswith(
         "2D axial at R 1.0 A 2.0 S 3.0"
     )
