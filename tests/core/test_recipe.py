@@ -714,7 +714,7 @@ def test_free_form_integers_are_kept_unless_json_cannot_write_them(
     assert ActionRecipe.from_json(kept.to_json()) == kept
     assert HUGE in kept.to_json()
     assert (caught.value.action_index, caught.value.field) == (index, field)
-    assert "<integer of 5000 digits>" in str(caught.value)
+    assert str(caught.value).endswith("<integer of 5000 digits> is too large to be written as JSON")
 
 
 def test_huge_integer_in_a_loaded_file_names_file_action_and_field(tmp_path: Path) -> None:

@@ -294,6 +294,8 @@ def _plain_json(value: Any, field: str, depth: int = 0) -> Any:
         return _plain_int(value, field)
     if isinstance(value, Mapping):
         return _plain_object(value, field, depth)
+    if isinstance(value, _HugeInteger):
+        raise RecipeError(f"{value!r} is too large to be written as JSON", field=field)
     items = sequence_items(value)
     if items is None:
         raise RecipeError(
@@ -1033,7 +1035,11 @@ class ActionRecipe:
 
 
 def _file_name(path: Any) -> str:
-    name = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else None
+    name = None
+    if isinstance(path, (str, bytes, os.PathLike)):
+        # A PathLike whose __fspath__ returns neither str nor bytes raises TypeError.
+        with contextlib.suppress(TypeError):
+            name = os.fsdecode(path)
     if not name:
         raise RecipeError(
             f"expected the path of a recipe file (str or os.PathLike), got {describe_value(path)}"
