@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import shutil
 import sys
@@ -153,7 +154,7 @@ def _progress_line(step: StepReport, total: int) -> str:
 
 
 def _mm(value: float | None) -> str:
-    return "n/a" if value is None or value == float("inf") else f"{value:.1f} mm"
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.1f} mm"
 
 
 def _write_outputs(
@@ -211,6 +212,7 @@ def _write_pictures(runner: SteppingRecipeRunner, output: Path) -> dict[str, str
     if runner.reference_array is not None:
         masks["reference"] = runner.reference_array
     matrix, written = runner.volume_ijk_to_ras(), {}
+    window = pictures.auto_window(volume)
     for axis in ("axial", "coronal"):
         flip_lr, flip_ud = pictures.display_flips(matrix, axis)
         name = f"{axis}.png"
@@ -220,6 +222,7 @@ def _write_pictures(runner: SteppingRecipeRunner, output: Path) -> dict[str, str
             masks,
             spacing_kji(matrix),
             axis,
+            window=window,
             flip_lr=flip_lr,
             flip_ud=flip_ud,
         )
