@@ -10,12 +10,18 @@ when the floor was written.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
+import numpy as np
 import pytest
+import SimpleITK as sitk
+import slicerio
 from SegmentEditorAdaptiveBrushLib.core.algorithms import ALGORITHMS
 
 from benchmarks.accuracy import Score, covering_radius, score
-from tests.core.realdata import RealCase, load_case
+from tests.core.realdata import RealCase, ijk_to_ras_matrix, load_case
+
+SLICERIO_DATA = Path(slicerio.__file__).resolve().parent / "data"
 
 # (case, algorithm) -> Dice floor; the measured value is in the comment. Cases where the
 # adaptive result must also beat plain painting are listed in MUST_BEAT_PLAIN.
@@ -98,3 +104,13 @@ def test_covering_radii() -> None:
     radii = {name: case_and_radius(name)[1] for name in ("lung1", "breast1", "brain1", "brain2")}
 
     assert radii == {"lung1": 12.0, "breast1": 5.0, "brain1": 33.0, "brain2": 12.0}
+
+
+@functools.cache
+def chest_ct() -> tuple[np.ndarray, np.ndarray]:
+    """slicerio's embedded chest CT as Slicer hands it out: (k, j, i) HU and IJKToRAS (mm).
+
+    128 x 128 x 34 voxels of 3.05 x 3.05 x 10 mm; the recipes' ``"default"`` sample data.
+    """
+    image = sitk.ReadImage(str(SLICERIO_DATA / "CTChest4.nrrd"))
+    return sitk.GetArrayFromImage(image), ijk_to_ras_matrix(image)

@@ -1,7 +1,13 @@
 """Intensity statistics sampled around the seed.
 
 The sampled zone is the part of the brush within ``threshold_zone`` % of the radius from
-the seed. Four ways to turn it into an accepted range [low, high] (image units):
+the seed, and never less than the seed with its face neighbours in the brush: a zone
+radius below one voxel (a 6 mm brush on 3 mm voxels samples 3 mm) would hold the seed
+alone, with a standard deviation of zero and a brush that takes only the seed. In a zone
+of at most ``SMALL_ZONE`` voxels, values far from the zone's median are left out (a
+neighbour across an edge). Voxels outside the brush, among them a float volume's
+non-finite ones (see ``brush.py``), are never sampled. Four ways to turn the zone into an
+accepted range [low, high] (image units):
 
 - ``mean_std``: mean +/- ``std_multiplier`` * std of the zone;
 - ``percentile``: the zone's ``percentile_low`` and ``percentile_high`` percentiles;
@@ -36,6 +42,12 @@ GMM_TOLERANCE = 1e-7
 # Components closer than this many pooled standard deviations are one tissue: two halves
 # of one Gaussian lie about 2.7 apart, two tissues with a visible edge well beyond 3.
 GMM_MERGE_DISTANCE = 3.0
+
+# A zone of at most this many voxels (the seed and its six face neighbours) cannot tell an
+# edge from noise by its spread: one neighbour across an edge would set the range alone,
+# so values further than OUTLIER_SDS robust standard deviations from the median are dropped.
+SMALL_ZONE = 7
+OUTLIER_SDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ def sampling_zone(
     """Bool (k, j, i) mask of brush voxels within ``zone_percent`` of the radius of the seed.
 
     Distances are in mm with the real (k, j, i) spacing; the seed voxel is always included.
+    A zone holding fewer voxels than the seed's face neighbourhood in the brush (a zone
+    radius below one voxel) gets that neighbourhood added.
     """
     zone_radius = radius_mm * zone_percent / 100.0
     axes = [
@@ -83,7 +97,36 @@ def sampling_zone(
     distance2 = axes[0][:, None, None] + axes[1][None, :, None] + axes[2][None, None, :]
     zone = (distance2 <= zone_radius**2) & brush
     zone[seed] = True
+    # A zone reaching one voxel along every axis holds the seed's face neighbours already;
+    # only narrower ones (tiny brushes) pay for counting.
+    if zone_radius < max(spacing):
+        cross = _seed_cross(brush, seed)
+        if np.count_nonzero(zone) < np.count_nonzero(cross):
+            zone |= cross
     return zone
+
+
+def _seed_cross(brush: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
+    """Bool (k, j, i) mask of the seed and its face neighbours that lie in the brush."""
+    cross = np.zeros(brush.shape, dtype=bool)
+    cross[seed] = True
+    for axis in range(3):
+        for step in (-1, 1):
+            index = list(seed)
+            index[axis] += step
+            if 0 <= index[axis] < brush.shape[axis]:
+                cross[tuple(index)] = brush[tuple(index)]
+    return cross
+
+
+def without_outliers(values: np.ndarray) -> np.ndarray:
+    """``values`` less those more than ``OUTLIER_SDS`` robust standard deviations
+    (1.4826 x the median absolute deviation) from their median; all equal to the median
+    when that deviation is zero."""
+    median = float(np.median(values))
+    deviation = np.abs(values - median)
+    robust_sd = 1.4826 * float(np.median(deviation))
+    return values[deviation <= OUTLIER_SDS * robust_sd]
 
 
 def seed_intensity(roi: np.ndarray, brush: np.ndarray, seed: tuple[int, int, int]) -> float:
@@ -125,6 +168,8 @@ def sample_intensities(
     """
     zone = sampling_zone(brush, seed, spacing, params["brush_radius_mm"], params["threshold_zone"])
     values = roi[zone].astype(np.float64)
+    if values.size <= SMALL_ZONE:
+        values = without_outliers(values)
     at_seed = seed_intensity(roi, brush, seed)
     method = params["sampling_method"]
     if method == "gmm":

@@ -6,7 +6,9 @@ polarity follows the seed). When the seed's side still holds two classes it is s
 up to three times. A split is only accepted when the two sides are separated by enough
 pooled standard deviations; edge sensitivity sets that requirement (at the default 40 %:
 3 for the first split, 5 for further ones; lower, so a stricter brush, at higher
-sensitivity).
+sensitivity). A brush of fewer than ``MIN_VALUES`` voxels (1-2 mm, or a 2D brush across
+thick slices) has too few values for a histogram: it keeps the voxels in the sampled range
+[low, high] instead, as the flood-based algorithms do.
 """
 
 from __future__ import annotations
@@ -135,9 +137,22 @@ def seed_interval(
 
 
 def _seed_value(inp: BrushInput) -> float:
-    """Median of the seed's 3x3x3 neighbourhood: one noisy voxel must not flip the side."""
+    """Median of the seed's 3x3x3 neighbourhood in the brush: one noisy voxel must not flip
+    the side, and voxels left out of the brush (non-finite ones) must not count."""
     window = tuple(slice(max(s - 1, 0), s + 2) for s in inp.seed)
-    return float(np.median(inp.image[window]))
+    return float(np.median(inp.image[window][inp.brush[window]]))
+
+
+def selected_voxels(inp: BrushInput) -> np.ndarray:
+    """Bool (k, j, i) ROI mask of the seed's histogram class, or for a brush of fewer than
+    ``MIN_VALUES`` voxels, of the sampled range [low, high]."""
+    values = inp.image[inp.brush]
+    if values.size < MIN_VALUES:
+        logger.debug("threshold brush of %d voxels: keeping the sampled range", values.size)
+        return np.asarray((inp.image >= inp.stats.low) & (inp.image <= inp.stats.high))
+    low, high = seed_interval(values, _seed_value(inp), inp.params)
+    logger.debug("threshold %s: [%.1f, %.1f)", inp.params["threshold_method"], low, high)
+    return np.asarray((inp.image >= low) & (inp.image < high))
 
 
 def threshold_brush(inp: BrushInput) -> np.ndarray:
@@ -153,9 +168,7 @@ def threshold_brush(inp: BrushInput) -> np.ndarray:
     ndarray of bool, shape (k, j, i)
         Selected voxels (post-processing keeps the part connected to the seed).
     """
-    low, high = seed_interval(inp.image[inp.brush], _seed_value(inp), inp.params)
-    logger.debug("threshold %s: [%.1f, %.1f)", inp.params["threshold_method"], low, high)
-    selected = np.asarray((inp.image >= low) & (inp.image < high))
+    selected = selected_voxels(inp)
     # The user pointed at this voxel: keep it even when noise puts it across a threshold,
     # so post-processing still finds the seed's component.
     selected[inp.seed] = True

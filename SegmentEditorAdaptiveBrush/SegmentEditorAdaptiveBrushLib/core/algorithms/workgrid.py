@@ -11,7 +11,11 @@ kept small in three ways:
   result is expanded back by repetition, and the brush clip and post-processing then run
   at full resolution;
 - axes of length one (a 2D brush in an axis-aligned slice) are dropped, so filters that
-  need a few pixels per dimension see a 2D image.
+  need a few pixels per dimension see a 2D image; but at least two axes are always kept
+  (topped up with flat ones, lowest first), because SimpleITK has no 1-D or 0-D images.
+  A brush smaller than a voxel across (1 mm on 3 mm voxels) or a 2D brush narrower than
+  one slice (4 mm across 10 mm slices) leaves a box of (1, 1, n) or (1, 1, 1) voxels: its
+  work grid is a (1, n) or (1, 1) image, on which every algorithm runs as on any other.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ logger = logging.getLogger(__name__)
 # Voxels kept around the brush's box so edges at the brush rim still see both sides.
 CONTEXT = 2
 
+# SimpleITK images have two or three dimensions.
+MIN_AXES = 2
+
 
 @dataclass(frozen=True)
 class WorkGrid:
@@ -37,7 +44,8 @@ class WorkGrid:
     Attributes
     ----------
     image : ndarray of float32
-        Intensities on the work grid, numpy axis order (flat axes of the ROI removed).
+        Intensities on the work grid, numpy axis order (flat axes of the ROI removed, but
+        never fewer than two axes).
     brush : ndarray of bool
         Brush mask on the work grid (a coarse voxel is in the brush if any of its block is).
     seed : tuple of int
@@ -51,7 +59,8 @@ class WorkGrid:
     factors : tuple of int
         Block size (k, j, i) of one work-grid voxel in ROI voxels.
     kept_axes : tuple of int
-        ROI axes (0 = k, 1 = j, 2 = i) that the work grid keeps.
+        ROI axes (0 = k, 1 = j, 2 = i) that the work grid keeps: at least two, see
+        ``kept_axes``.
     """
 
     image: np.ndarray
@@ -105,8 +114,8 @@ def make_work_grid(inp: BrushInput, max_voxels: int) -> WorkGrid:
         image = block_reduce(image, factors, "mean")
         brush = block_reduce(brush, factors, "any")
         logger.debug("work box %s coarsened by %s to %s", shape, factors, image.shape)
-    kept = tuple(axis for axis in range(3) if shape[axis] > 1)
-    flat = tuple(axis for axis in range(3) if shape[axis] == 1)
+    kept = kept_axes(shape)
+    flat = tuple(axis for axis in range(3) if axis not in kept)
     seed = tuple((int(inp.seed[a]) - box[a].start) // factors[a] for a in kept)
     return WorkGrid(
         image=np.ascontiguousarray(np.squeeze(image, axis=flat), dtype=np.float32),
@@ -118,6 +127,17 @@ def make_work_grid(inp: BrushInput, max_voxels: int) -> WorkGrid:
         factors=factors,
         kept_axes=kept,
     )
+
+
+def kept_axes(shape: tuple[int, int, int]) -> tuple[int, ...]:
+    """Axes (0 = k, 1 = j, 2 = i) of a box that the work grid keeps, in order.
+
+    Every axis longer than one voxel, topped up with flat axes (lowest first) to at least
+    two: SimpleITK images have two or three dimensions.
+    """
+    kept = [axis for axis in range(3) if shape[axis] > 1]
+    flat = [axis for axis in range(3) if shape[axis] == 1]
+    return tuple(sorted(kept + flat[: max(MIN_AXES - len(kept), 0)]))
 
 
 def brush_box(brush: np.ndarray, seed: tuple[int, int, int]) -> tuple[slice, slice, slice]:
