@@ -17,7 +17,7 @@ import SimpleITK as sitk
 
 from ..paramspec import ParamSpec
 from .base import Algorithm, BrushInput
-from .features import sensitivity_gain
+from .features import seed_median, sensitivity_gain
 from .workgrid import WorkGrid, make_work_grid
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def confidence_connected(inp: BrushInput) -> np.ndarray:
     params = inp.params
     grid = make_work_grid(inp, MAX_VOXELS)
     factor = effective_multiplier(params["confidence_multiplier"], params["edge_sensitivity"])
-    at_seed = float(np.median(grid.image[tuple(slice(max(s - 1, 0), s + 2) for s in grid.seed)]))
+    at_seed = seed_median(grid.image, grid.brush, grid.seed)
     mean, std = float(inp.stats.mean), float(inp.stats.std)
     region = flood(grid, *_accepted(mean, std, factor, at_seed))
     for _ in range(int(params["confidence_iterations"])):

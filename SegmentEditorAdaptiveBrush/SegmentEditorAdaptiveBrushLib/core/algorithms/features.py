@@ -140,6 +140,17 @@ def grow_into_range(
     return grown
 
 
+def seed_median(image: np.ndarray, brush: np.ndarray, seed: tuple[int, ...]) -> float:
+    """Median of ``image`` over the seed's 3x3(x3) neighbourhood, brush voxels only.
+
+    Voxels outside the brush do not count: among them are the non-finite voxels of a float
+    volume, which the algorithms see as intensities far below the range (``brush.py``).
+    """
+    window = tuple(slice(max(s - 1, 0), s + 2) for s in seed)
+    values = image[window][brush[window]]
+    return float(np.median(values)) if values.size else float(image[seed])
+
+
 def seed_ball(
     shape: tuple[int, ...], seed: tuple[int, ...], spacing: tuple[float, ...], radius_mm: float
 ) -> np.ndarray:

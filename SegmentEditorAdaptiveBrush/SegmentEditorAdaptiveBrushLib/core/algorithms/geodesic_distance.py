@@ -22,6 +22,7 @@ from .features import (
     gradient_magnitude,
     grow_into_range,
     intensity_speed,
+    seed_median,
     sensitivity_gain,
     smooth,
 )
@@ -74,7 +75,7 @@ def speed_image(grid: WorkGrid, inp: BrushInput) -> np.ndarray:
     speed = edge_speed(gradient, scale, gain)
     # Smoothed intensities, so single noisy voxels inside the structure do not stall it.
     speed *= intensity_speed(smoothed, inp.stats, params["geodesic_intensity_weight"])
-    speed = _normalise_at_seed(speed, grid.seed)
+    speed = _normalise_at_seed(speed, grid)
     # The front may step one voxel beyond the brush: an oblique 2D brush is a digital plane
     # whose voxels touch only by edges and corners, which fast marching cannot cross.
     allowed = face_neighbours(grid.brush)
@@ -82,10 +83,9 @@ def speed_image(grid: WorkGrid, inp: BrushInput) -> np.ndarray:
     return np.maximum(speed, np.float32(MIN_SPEED), out=speed, where=allowed)
 
 
-def _normalise_at_seed(speed: np.ndarray, seed: tuple[int, ...]) -> np.ndarray:
+def _normalise_at_seed(speed: np.ndarray, grid: WorkGrid) -> np.ndarray:
     """Divide by the median speed around the seed so noise alone does not shrink the brush."""
-    window = tuple(slice(max(s - 1, 0), s + 2) for s in seed)
-    reference = float(np.median(speed[window]))
+    reference = seed_median(speed, grid.brush, grid.seed)
     if reference <= MIN_SPEED:
         return speed
     return np.minimum(speed / np.float32(reference), np.float32(1.0))
