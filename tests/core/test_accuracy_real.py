@@ -10,18 +10,28 @@ when the floor was written.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
 import slicerio
 from SegmentEditorAdaptiveBrushLib.core.algorithms import ALGORITHMS
+from SegmentEditorAdaptiveBrushLib.core.brush import compute_brush
+from SegmentEditorAdaptiveBrushLib.core.params import BrushParameters
 
-from benchmarks.accuracy import Score, covering_radius, score
+from benchmarks.accuracy import Score, covering_radius, dice, score
 from tests.core.realdata import RealCase, ijk_to_ras_matrix, load_case
 
 SLICERIO_DATA = Path(slicerio.__file__).resolve().parent / "data"
+RECIPES = (
+    Path(__file__).resolve().parents[2]
+    / "SegmentEditorAdaptiveBrushTester"
+    / "SegmentEditorAdaptiveBrushTesterLib"
+    / "Recipes"
+)
 
 # (case, algorithm) -> Dice floor; the measured value is in the comment. Cases where the
 # adaptive result must also beat plain painting are listed in MUST_BEAT_PLAIN.
@@ -114,3 +124,51 @@ def chest_ct() -> tuple[np.ndarray, np.ndarray]:
     """
     image = sitk.ReadImage(str(SLICERIO_DATA / "CTChest4.nrrd"))
     return sitk.GetArrayFromImage(image), ijk_to_ras_matrix(image)
+
+
+@functools.cache
+def chest_segment(name: str) -> np.ndarray:
+    """Bool (k, j, i) reference segment ``name`` of the chest CT (slicerio's Segmentation)."""
+    segmentation = slicerio.read_segmentation(str(SLICERIO_DATA / "Segmentation.seg.nrrd"))
+    extracted = slicerio.extract_segments(segmentation, [(name, 1)])
+    # slicerio stores voxels as (i, j, k), on the CT's own grid.
+    label = np.asarray(extracted["voxels"]).transpose(2, 1, 0) == 1
+    assert label.shape == chest_ct()[0].shape
+    return label
+
+
+def recipe_points(name: str) -> list[list[float]]:
+    """Every point a shipped recipe's paint strokes apply the brush at (RAS, mm)."""
+    recipe: dict[str, Any] = json.loads((RECIPES / f"{name}.json").read_text(encoding="utf-8"))
+    points: list[list[float]] = []
+    for action in recipe["actions"]:
+        if action["type"] == "paint":
+            points.extend([action["ras"], *action.get("path", [])])
+    return points
+
+
+def painted(points: list[list[float]], params: BrushParameters) -> np.ndarray:
+    """Union (k, j, i) of the brush results at ``points`` on the chest CT, as a stroke paints."""
+    volume, matrix = chest_ct()
+    selected = np.zeros(volume.shape, dtype=bool)
+    for point in points:
+        result = compute_brush(volume, matrix, point, params)
+        selected[result.region.slices] |= result.mask
+    return selected
+
+
+@pytest.mark.parametrize(
+    ("updates", "floor"),
+    [
+        # The recipe as shipped: threshold brush (Otsu), 70 mm. Measured 0.962.
+        ({"algorithm": "threshold_brush", "threshold_method": "otsu"}, 0.94),
+        # Regression: the CT lung preset flooded a range reaching 0 HU from a 42 mm zone
+        # that held chest wall, and leaked into fat (0.843). Measured 0.962.
+        ({"preset": "ct_lung"}, 0.94),
+    ],
+)
+def test_right_lung_recipe_with_a_70_mm_brush(updates: dict[str, Any], floor: float) -> None:
+    params = BrushParameters({**updates, "brush_radius_mm": 70.0})
+    selected = painted(recipe_points("right_lung"), params)
+
+    assert dice(selected, chest_segment("right lung")) >= floor

@@ -16,14 +16,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "ct_lung": {
         "label": "CT lung parenchyma",
         "modality": "CT",
-        "description": "Aerated lung (about -850 HU); vessels inside it are filled in as holes.",
+        "description": "Aerated lung (about -850 HU), split by a histogram threshold from soft "
+        "tissue and fat at any radius; vessels inside it are filled in as holes.",
         "parameters": {
-            "algorithm": "connected_threshold",
-            "sampling_method": "percentile",
-            "percentile_low": 2.0,
-            "percentile_high": 90.0,
+            "algorithm": "threshold_brush",
+            "threshold_method": "otsu",
             "edge_sensitivity": 30.0,
-            "threshold_zone": 60.0,
+            "threshold_zone": 50.0,
             "fill_holes": True,
         },
     },
