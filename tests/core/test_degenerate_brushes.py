@@ -16,7 +16,7 @@ from SegmentEditorAdaptiveBrushLib.core.algorithms.features import face_neighbou
 from SegmentEditorAdaptiveBrushLib.core.algorithms.workgrid import kept_axes
 from SegmentEditorAdaptiveBrushLib.core.brush import BrushResult, compute_brush
 from SegmentEditorAdaptiveBrushLib.core.params import BrushParameters
-from SegmentEditorAdaptiveBrushLib.core.sampling import sampling_zone
+from SegmentEditorAdaptiveBrushLib.core.sampling import sample_intensities, sampling_zone
 
 from tests.core.test_accuracy_real import chest_ct
 
@@ -165,13 +165,26 @@ def test_small_brushes_on_the_chest_ct(name: str, mode: str, orientation: str) -
         assert not np.any(result.mask & ~result.region.brush)
 
 
-def test_zone_narrower_than_a_voxel_samples_the_seeds_neighbours() -> None:
+def test_zone_narrower_than_a_voxel_samples_the_nearest_voxels() -> None:
     """A 6 mm brush on 3 mm voxels samples 3 mm: the seed alone gave a zero-width range,
     and the brush took only the seed on noisy tissue."""
     brush = np.ones((1, 5, 5), dtype=bool)
     zone = sampling_zone(brush, (0, 2, 2), (10.0, 3.0, 3.0), 6.0, 50.0)
 
-    assert zone.sum() == 5
-    assert zone[0, 1, 2] and zone[0, 3, 2] and zone[0, 2, 1] and zone[0, 2, 3]
-    # A zone that reaches the neighbours anyway is unchanged.
-    assert sampling_zone(brush, (0, 2, 2), (10.0, 3.0, 3.0), 10.0, 50.0).sum() == 9
+    # The seed, its 4 face neighbours and, tied at 4.2 mm, its 4 diagonal ones.
+    assert zone.sum() == 9
+    assert zone[0, 1:4, 1:4].all()
+    # A zone that holds enough voxels is left as it is.
+    assert sampling_zone(brush, (0, 2, 2), (10.0, 3.0, 3.0), 10.0, 30.0).sum() == 9
+    assert sampling_zone(brush, (0, 2, 2), (10.0, 3.0, 3.0), 20.0, 50.0).sum() == 25
+
+
+def test_extended_zone_leaves_out_a_neighbour_across_an_edge() -> None:
+    roi = np.array([[[100.0, 102.0, 101.0, 99.0, 0.0]]], dtype=np.float32)
+    brush = np.ones(roi.shape, dtype=bool)
+    params = BrushParameters({"brush_radius_mm": 4.0})
+    stats = sample_intensities(roi, brush, (0, 0, 2), (1.0, 1.0, 1.0), params)
+
+    # The zone (2 mm) holds 5 voxels, extended to all 5; the 0 is dropped as an outlier.
+    assert 95.0 < stats.low < 100.0 and 102.0 < stats.high < 105.0
+    assert stats.mean == pytest.approx(100.5)

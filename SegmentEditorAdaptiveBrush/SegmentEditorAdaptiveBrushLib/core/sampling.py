@@ -1,13 +1,13 @@
 """Intensity statistics sampled around the seed.
 
 The sampled zone is the part of the brush within ``threshold_zone`` % of the radius from
-the seed, and never less than the seed with its face neighbours in the brush: a zone
-radius below one voxel (a 6 mm brush on 3 mm voxels samples 3 mm) would hold the seed
+the seed, and never fewer than the ``MIN_ZONE_VOXELS`` brush voxels nearest the seed: a
+zone radius below one voxel (a 6 mm brush on 3 mm voxels samples 3 mm) would hold the seed
 alone, with a standard deviation of zero and a brush that takes only the seed. In a zone
-of at most ``SMALL_ZONE`` voxels, values far from the zone's median are left out (a
-neighbour across an edge). Voxels outside the brush, among them a float volume's
-non-finite ones (see ``brush.py``), are never sampled. Four ways to turn the zone into an
-accepted range [low, high] (image units):
+so extended, values far from the zone's median are left out (a neighbour across an edge).
+Voxels outside the brush, among them a float volume's non-finite ones (see ``brush.py``),
+are never sampled. Four ways to turn the zone into an accepted range [low, high] (image
+units):
 
 - ``mean_std``: mean +/- ``std_multiplier`` * std of the zone;
 - ``percentile``: the zone's ``percentile_low`` and ``percentile_high`` percentiles;
@@ -43,10 +43,14 @@ GMM_TOLERANCE = 1e-7
 # of one Gaussian lie about 2.7 apart, two tissues with a visible edge well beyond 3.
 GMM_MERGE_DISTANCE = 3.0
 
-# A zone of at most this many voxels (the seed and its six face neighbours) cannot tell an
-# edge from noise by its spread: one neighbour across an edge would set the range alone,
-# so values further than OUTLIER_SDS robust standard deviations from the median are dropped.
-SMALL_ZONE = 7
+# Fewest voxels a sampled zone holds (the seed and its six face neighbours in 3D): a zone
+# radius below one voxel (a 6 mm brush on 3 mm voxels samples 3 mm) held the seed alone,
+# a standard deviation of zero, and the brush took only the seed.
+MIN_ZONE_VOXELS = 7
+
+# An extended zone is a handful of voxels that cannot tell an edge from noise by its
+# spread: one neighbour across an edge would set the range alone, so values further than
+# OUTLIER_SDS robust standard deviations from the zone's median are left out.
 OUTLIER_SDS = 3.0
 
 
@@ -86,10 +90,20 @@ def sampling_zone(
     """Bool (k, j, i) mask of brush voxels within ``zone_percent`` of the radius of the seed.
 
     Distances are in mm with the real (k, j, i) spacing; the seed voxel is always included.
-    A zone holding fewer voxels than the seed's face neighbourhood in the brush (a zone
-    radius below one voxel) gets that neighbourhood added.
+    A zone of fewer than ``MIN_ZONE_VOXELS`` voxels is extended to the brush voxels nearest
+    the seed, up to that many and every voxel tied with the last, or the whole brush if
+    it is smaller.
     """
-    zone_radius = radius_mm * zone_percent / 100.0
+    return _zone(brush, seed, spacing, radius_mm * zone_percent / 100.0)[0]
+
+
+def _zone(
+    brush: np.ndarray,
+    seed: tuple[int, int, int],
+    spacing: tuple[float, float, float],
+    zone_radius: float,
+) -> tuple[np.ndarray, bool]:
+    """``sampling_zone`` for a zone radius in mm, and whether the zone had to be extended."""
     axes = [
         ((np.arange(n, dtype=np.float64) - s) * d) ** 2
         for n, s, d in zip(brush.shape, seed, spacing, strict=True)
@@ -97,26 +111,21 @@ def sampling_zone(
     distance2 = axes[0][:, None, None] + axes[1][None, :, None] + axes[2][None, None, :]
     zone = (distance2 <= zone_radius**2) & brush
     zone[seed] = True
-    # A zone reaching one voxel along every axis holds the seed's face neighbours already;
-    # only narrower ones (tiny brushes) pay for counting.
-    if zone_radius < max(spacing):
-        cross = _seed_cross(brush, seed)
-        if np.count_nonzero(zone) < np.count_nonzero(cross):
-            zone |= cross
+    if np.count_nonzero(zone) < MIN_ZONE_VOXELS:
+        return _nearest_voxels(distance2, brush, seed), True
+    return zone, False
+
+
+def _nearest_voxels(
+    distance2: np.ndarray, brush: np.ndarray, seed: tuple[int, int, int]
+) -> np.ndarray:
+    """The ``MIN_ZONE_VOXELS`` brush voxels nearest the seed, ties included, and the seed."""
+    in_brush = distance2[brush]
+    count = min(MIN_ZONE_VOXELS, in_brush.size)
+    limit = np.partition(in_brush, count - 1)[count - 1] if count else 0.0
+    zone = (distance2 <= limit) & brush
+    zone[seed] = True
     return zone
-
-
-def _seed_cross(brush: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
-    """Bool (k, j, i) mask of the seed and its face neighbours that lie in the brush."""
-    cross = np.zeros(brush.shape, dtype=bool)
-    cross[seed] = True
-    for axis in range(3):
-        for step in (-1, 1):
-            index = list(seed)
-            index[axis] += step
-            if 0 <= index[axis] < brush.shape[axis]:
-                cross[tuple(index)] = brush[tuple(index)]
-    return cross
 
 
 def without_outliers(values: np.ndarray) -> np.ndarray:
@@ -166,9 +175,11 @@ def sample_intensities(
         ``low``/``high`` after the sensitivity scaling; ``mean``/``std`` of the zone, or of
         the chosen component for ``gmm``.
     """
-    zone = sampling_zone(brush, seed, spacing, params["brush_radius_mm"], params["threshold_zone"])
+    zone_radius = params["brush_radius_mm"] * params["threshold_zone"] / 100.0
+    zone, extended = _zone(brush, seed, spacing, zone_radius)
     values = roi[zone].astype(np.float64)
-    if values.size <= SMALL_ZONE:
+    if extended:
+        # The extension reaches beyond the zone the user asked for, maybe across an edge.
         values = without_outliers(values)
     at_seed = seed_intensity(roi, brush, seed)
     method = params["sampling_method"]

@@ -176,9 +176,11 @@ def seed_marker(
     """Voxels near the seed (within ``radius_mm``) that lie in the accepted range, and the seed.
 
     Used as the object label of marker-based methods: small enough to sit inside the
-    structure, restricted to its intensities so it never straddles an edge.
+    structure, restricted to its intensities so it never straddles an edge. The radius is
+    at least one finest voxel: in a brush a few voxels across a marker of the seed alone,
+    lying on the gradient next to a vessel, lost every other voxel to the background.
     """
-    ball = seed_ball(image.shape, seed, spacing, radius_mm)
+    ball = seed_ball(image.shape, seed, spacing, max(radius_mm, min(spacing)))
     marker = ball & (image >= stats.low) & (image <= stats.high)
     marker[seed] = True
     return marker

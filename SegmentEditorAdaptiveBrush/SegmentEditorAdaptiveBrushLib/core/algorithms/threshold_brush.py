@@ -7,8 +7,7 @@ up to three times. A split is only accepted when the two sides are separated by 
 pooled standard deviations; edge sensitivity sets that requirement (at the default 40 %:
 3 for the first split, 5 for further ones; lower, so a stricter brush, at higher
 sensitivity). A brush of fewer than ``MIN_VALUES`` voxels (1-2 mm, or a 2D brush across
-thick slices) has too few values for a histogram: it keeps the voxels in the sampled range
-[low, high] instead, as the flood-based algorithms do.
+thick slices) is split once at most, and only at the stricter separation.
 """
 
 from __future__ import annotations
@@ -116,13 +115,19 @@ def seed_interval(
     The brush may hold more than two classes (a bright lesion touching a darker organ, in
     air): each pass thresholds what is left on the seed's side and keeps the split only if
     the two sides are separated enough, so the interval narrows to the seed's own class.
+    A class of fewer than ``MIN_VALUES`` values is not split again; a whole brush that
+    small (1-2 mm, or a 2D brush across thick slices) is split once, at the stricter
+    separation of further splits.
     """
     low, high = -np.inf, np.inf
     for split in range(MAX_SPLITS):
-        needed = required_separation(params["edge_sensitivity"], first=split == 0)
         current = values[(values >= low) & (values < high)]
-        if current.size < MIN_VALUES or float(current.max()) <= float(current.min()):
+        few = current.size < MIN_VALUES
+        if (few and split > 0) or current.size < 2 or current.max() <= current.min():
             break
+        # A brush of a few voxels is split once, and only at a gap wide enough that a
+        # handful of noisy values would hardly show it by chance.
+        needed = required_separation(params["edge_sensitivity"], first=split == 0 and not few)
         threshold = histogram_threshold(
             current, params["threshold_method"], params["threshold_histogram_bins"]
         )
@@ -143,18 +148,6 @@ def _seed_value(inp: BrushInput) -> float:
     return float(np.median(inp.image[window][inp.brush[window]]))
 
 
-def selected_voxels(inp: BrushInput) -> np.ndarray:
-    """Bool (k, j, i) ROI mask of the seed's histogram class, or for a brush of fewer than
-    ``MIN_VALUES`` voxels, of the sampled range [low, high]."""
-    values = inp.image[inp.brush]
-    if values.size < MIN_VALUES:
-        logger.debug("threshold brush of %d voxels: keeping the sampled range", values.size)
-        return np.asarray((inp.image >= inp.stats.low) & (inp.image <= inp.stats.high))
-    low, high = seed_interval(values, _seed_value(inp), inp.params)
-    logger.debug("threshold %s: [%.1f, %.1f)", inp.params["threshold_method"], low, high)
-    return np.asarray((inp.image >= low) & (inp.image < high))
-
-
 def threshold_brush(inp: BrushInput) -> np.ndarray:
     """Voxels of the ROI in the seed's intensity class.
 
@@ -168,7 +161,9 @@ def threshold_brush(inp: BrushInput) -> np.ndarray:
     ndarray of bool, shape (k, j, i)
         Selected voxels (post-processing keeps the part connected to the seed).
     """
-    selected = selected_voxels(inp)
+    low, high = seed_interval(inp.image[inp.brush], _seed_value(inp), inp.params)
+    logger.debug("threshold %s: [%.1f, %.1f)", inp.params["threshold_method"], low, high)
+    selected = np.asarray((inp.image >= low) & (inp.image < high))
     # The user pointed at this voxel: keep it even when noise puts it across a threshold,
     # so post-processing still finds the seed's component.
     selected[inp.seed] = True
