@@ -55,8 +55,8 @@ START_BALL = 10.0
 OBLIQUE_THICKENING = 2
 
 # Curvature length per unit of ``level_set_curvature``, as a fraction of the brush radius:
-# at the top of the range (10) a protrusion thinner than a fifth of the radius retracts.
-# Small enough at the default (1) that a 5 mm brush on a 3 mm lesion keeps its rim.
+# at the top of the range (10) a protrusion whose half-width is below a fifth of the radius
+# retracts. Small enough at the default (1) that a 5 mm brush on a 3 mm lesion keeps its rim.
 CURVATURE_LENGTH = 0.02
 
 # Intensities are clipped at this many half-widths from the range's centre: the retreat
@@ -83,8 +83,8 @@ PARAMETERS = (
         10.0,
         unit="factor",
         algorithm=NAME,
-        doc="Smoothness of the front: protrusions thinner than this many fiftieths of the "
-        "brush radius retract, at the default edge sensitivity; 0 = no smoothing.",
+        doc="Smoothness of the front: protrusions narrower than this x 4 % of the brush "
+        "radius retract (given enough iterations), at the default edge sensitivity; 0 = off.",
     ),
 )
 
