@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
+from scipy import ndimage
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +124,10 @@ def _close(mask: np.ndarray, radius: tuple[int, ...]) -> np.ndarray:
 def _component_at(mask: np.ndarray, seed: tuple[int, ...]) -> np.ndarray:
     """The 26-connected (8 in 2D) component of ``mask`` that holds ``seed``.
 
-    Labelling every component is several times faster in SimpleITK than flooding from the
-    seed with ConnectedThreshold on brush-sized masks.
+    scipy's labelling is several times faster than SimpleITK's on brush-sized masks (no
+    image conversion, no thread start-up), and it is on the path of every stroke.
     """
-    # Keep the image referenced while its array view is read: a view does not own it.
-    image = sitk.ConnectedComponent(_to_image(mask), True)
-    labels = sitk.GetArrayViewFromImage(image)
+    labels, _ = ndimage.label(mask, structure=ndimage.generate_binary_structure(mask.ndim, 3))
     return np.asarray(labels == labels[seed])
 
 
@@ -140,7 +139,6 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     background frame joins every part of the border into one outside component.
     """
     padded = np.pad(np.logical_not(mask), 1, mode="constant", constant_values=True)
-    image = sitk.ConnectedComponent(_to_image(padded), False)
-    labels = sitk.GetArrayViewFromImage(image)
+    labels, _ = ndimage.label(padded, structure=ndimage.generate_binary_structure(mask.ndim, 1))
     outside = labels[(slice(1, -1),) * mask.ndim] == labels[(0,) * mask.ndim]
     return np.logical_not(outside)
