@@ -170,7 +170,7 @@ class Bench:
         raw = np.asarray(ALGORITHMS[params["algorithm"]].run(inp), dtype=bool)
         ran = milliseconds(started)
         started = time.perf_counter()
-        mask = postprocess(raw & region.brush, region.seed, inp.spacing, params) & region.brush
+        mask = postprocess(raw & inp.brush, region.seed, inp.spacing, params) & inp.brush
         processed = milliseconds(started)
         started = time.perf_counter()
         modify_segment_box(
