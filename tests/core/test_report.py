@@ -131,11 +131,14 @@ def test_json_is_identical_whatever_the_dict_insertion_order(tmp_path: Path) -> 
 def test_markdown_has_summary_steps_checkpoints_and_pictures(tmp_path: Path) -> None:
     path = tmp_path / "report.md"
 
-    _report().write_markdown(path)
+    report = _report()
+    report.write_markdown(path)
     text = path.read_text(encoding="utf-8")
 
     assert text.startswith("# Adaptive Brush run: right lung, three strokes\n")
-    assert "| Total time | 1.67 s |" in text
+    assert "| Total time (set-up and steps) | 1.67 s |" in text
+    steps_total = sum(step.seconds for step in report.steps)
+    assert f"| Steps time | {steps_total:.2f} s |" in text
     assert "| Dice | 0.9000 |" in text
     assert "| Jaccard | 0.8182 |" in text
     assert "| Hausdorff (mm) | n/a |" in text

@@ -235,7 +235,8 @@ class RunReport:
             ("Segment", self.segment_name),
             ("Reference", reference),
             ("Steps", str(len(self.steps))),
-            ("Total time", f"{self.total_seconds:.2f} s"),
+            ("Total time (set-up and steps)", f"{self.total_seconds:.2f} s"),
+            ("Steps time", f"{sum(step.seconds for step in self.steps):.2f} s"),
         ]
         return ["| Run | |", "|---|---|", *(f"| {name} | {_cell(value)} |" for name, value in rows)]
 

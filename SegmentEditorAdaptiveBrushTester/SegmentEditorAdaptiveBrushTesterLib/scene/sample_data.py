@@ -72,14 +72,33 @@ def read_volume_file(context: SlicerContext, path: Path, name: str | None = None
     volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", name or _stem(path))
     storage = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
     storage.SetFileName(str(path))
-    if not storage.ReadData(volume) or volume.GetImageData() is None:
+    problem = _read_problem(storage, volume)
+    if problem is not None:
         scene.RemoveNode(storage)
         scene.RemoveNode(volume)
-        raise SampleDataError(f"cannot read a volume from {path}")
+        raise SampleDataError(f"cannot use {path} as the source volume: {problem}")
     volume.SetAndObserveStorageNodeID(storage.GetID())
     volume.CreateDefaultDisplayNodes()
     logger.info("Loaded %s: %s voxels", path.name, volume.GetImageData().GetDimensions())
     return volume
+
+
+def _read_problem(storage: Any, volume: Any) -> str | None:
+    """Why a file cannot be the brush's source volume, or None when it can."""
+    if not storage.ReadData(volume) or volume.GetImageData() is None:
+        return (
+            "it is not an image file Slicer can read as a 3D scalar volume (vector, RGB "
+            "and 4D images are not supported)"
+        )
+    image = volume.GetImageData()
+    if image.GetNumberOfScalarComponents() != 1:
+        return (
+            f"it has {image.GetNumberOfScalarComponents()} components per voxel; the brush "
+            "needs a scalar (one-component) volume"
+        )
+    if image.GetNumberOfPoints() == 0:
+        return "it has no voxels"
+    return None
 
 
 def _download_sample(name: str) -> Any:
