@@ -107,7 +107,6 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
         self.recipePath = None
         self.runner = None
         self.stepCallback = None
-        self._branchStarted = False
 
     def loadRecipe(self, path):
         """Load and validate ``path``; the current runner is cleaned up only if it loads."""
@@ -131,7 +130,6 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
         runner.set_step_callback(self._onStep)
         runner.setup()
         self.runner = runner
-        self._branchStarted = False
         self.activateEffect()
         self._showVolume(runner.volume_node)
 
@@ -148,13 +146,11 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
         slicer.util.setSliceViewerLayers(background=volumeNode, fit=fit)
 
     def _onStep(self, stepIndex, action):
-        if self.runner is not None and self.runner.is_branching():
-            self._branchStarted = True  # also when a hand stroke started the branch
         if self.stepCallback is not None:
             self.stepCallback()
 
     def isSetUp(self):
-        return self.runner is not None
+        return self.runner is not None and self.runner.is_set_up()
 
     def state(self, busy=False):
         from SegmentEditorAdaptiveBrushTesterLib.core.gui_state import RunnerState
@@ -163,14 +159,13 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
         if runner is None:
             steps = len(self.recipe.actions) if self.recipe is not None else 0
             return RunnerState(self.recipe is not None, False, -1, steps, busy=busy)
-        self._branchStarted = self._branchStarted or runner.is_branching()
         return RunnerState(
             recipe_loaded=True,
             set_up=True,
             current_step=runner.current_step,
             total_steps=runner.total_steps(),
             branching=runner.is_branching(),
-            branch_available=self._branchStarted,
+            branch_available=runner.has_branch(),
             busy=busy,
         )
 
@@ -181,7 +176,6 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
 
     def startBranch(self):
         self.requireRunner().start_branch()
-        self._branchStarted = True
 
     def saveBranch(self, path):
         """Write the branch as a recipe named after the file; returns the recipe."""
@@ -212,7 +206,6 @@ class SegmentEditorAdaptiveBrushTesterLogic(ScriptedLoadableModuleLogic):
     def cleanup(self):
         """Remove what set-up created (nodes, checkpoints, the stroke recording)."""
         runner, self.runner = self.runner, None
-        self._branchStarted = False
         if runner is not None:
             runner.set_step_callback(None)
             runner.cleanup()
@@ -513,11 +506,14 @@ class SegmentEditorAdaptiveBrushTesterWidget(ScriptedLoadableModuleWidget, VTKOb
     def onSaveBranch(self):
         from SegmentEditorAdaptiveBrushTesterLib.core.gui_state import default_branch_file_name
 
-        suggested = os.path.join(self._lastFolder, default_branch_file_name(self._recipeName()))
-        path = qt.QFileDialog.getSaveFileName(
-            self.parent, "Save branch as recipe", suggested, "Recipes (*.json)"
-        )
+        name = default_branch_file_name(self._recipeName())
+        path = self._askSavePath("Save branch as recipe", name, "Recipes (*.json)")
         return bool(path) and self.saveBranchTo(path)
+
+    def _askSavePath(self, title, fileName, fileFilter):
+        """The path the user picked in a save dialog starting in the last folder, or ''."""
+        suggested = os.path.join(self._lastFolder, fileName)
+        return qt.QFileDialog.getSaveFileName(self.parent, title, suggested, fileFilter)
 
     def saveBranchTo(self, path):
         self._lastFolder = os.path.dirname(path)
@@ -526,10 +522,8 @@ class SegmentEditorAdaptiveBrushTesterWidget(ScriptedLoadableModuleWidget, VTKOb
     def onExport(self):
         from SegmentEditorAdaptiveBrushTesterLib.core.gui_state import default_script_file_name
 
-        suggested = os.path.join(self._lastFolder, default_script_file_name(self._recipeName()))
-        path = qt.QFileDialog.getSaveFileName(
-            self.parent, "Export Python script", suggested, "Python (*.py)"
-        )
+        name = default_script_file_name(self._recipeName())
+        path = self._askSavePath("Export Python script", name, "Python (*.py)")
         return bool(path) and self.exportScriptTo(path)
 
     def exportScriptTo(self, path):
