@@ -44,3 +44,19 @@ def test_a_float_volume_loads(tmp_path, clean_scene):
             clean_scene.scene.RemoveNode(volume.GetNthDisplayNode(n))
         clean_scene.scene.RemoveNode(volume.GetStorageNode())
         clean_scene.scene.RemoveNode(volume)
+
+
+def test_an_unreadable_reference_is_named_as_the_reference(tmp_path, clean_scene):
+    from SegmentEditorAdaptiveBrushTesterLib.scene.sample_data import load_reference_array
+
+    path = tmp_path / "label.nrrd"
+    path.write_text("not an image")
+    volume = load_volume(clean_scene, "default")
+    try:
+        with pytest.raises(SampleDataError, match="as the reference segmentation"):
+            load_reference_array(clean_scene, str(path), "lung", volume)
+    finally:
+        for n in range(volume.GetNumberOfDisplayNodes()):
+            clean_scene.scene.RemoveNode(volume.GetNthDisplayNode(n))
+        clean_scene.scene.RemoveNode(volume.GetStorageNode())
+        clean_scene.scene.RemoveNode(volume)

@@ -64,8 +64,11 @@ def load_volume(context: SlicerContext, sample_data: str, name: str | None = Non
     return _download_sample(sample_data)
 
 
-def read_volume_file(context: SlicerContext, path: Path, name: str | None = None) -> Any:
-    """Read a volume file (NRRD, NIfTI, MetaImage...) into a new scalar volume node."""
+def read_volume_file(
+    context: SlicerContext, path: Path, name: str | None = None, role: str = "source volume"
+) -> Any:
+    """Read a volume file (NRRD, NIfTI, MetaImage...) into a new scalar volume node;
+    ``role`` names what the file is for in error messages."""
     if not path.is_file():
         raise SampleDataError(f"sample data file not found: {path}")
     scene = context.scene
@@ -76,7 +79,7 @@ def read_volume_file(context: SlicerContext, path: Path, name: str | None = None
     if problem is not None:
         scene.RemoveNode(storage)
         scene.RemoveNode(volume)
-        raise SampleDataError(f"cannot use {path} as the source volume: {problem}")
+        raise SampleDataError(f"cannot use {path} as the {role}: {problem}")
     volume.SetAndObserveStorageNodeID(storage.GetID())
     volume.CreateDefaultDisplayNodes()
     logger.info("Loaded %s: %s voxels", path.name, volume.GetImageData().GetDimensions())
@@ -167,7 +170,7 @@ def _read_reference_segment(
 
 
 def _read_label_image(context: SlicerContext, path: Path, volume_node: Any) -> np.ndarray:
-    label = read_volume_file(context, path, "reference label")
+    label = read_volume_file(context, path, "reference label", role="reference segmentation")
     try:
         difference = np.abs(ijk_to_ras(label) - ijk_to_ras(volume_node)).max()
         if volume_array(label).shape != volume_array(volume_node).shape or (
