@@ -116,3 +116,17 @@ def test_runner_records_a_live_stroke_as_one_replayable_step(clean_scene):
         assert np.array_equal(replay.current_segment_array(), painted)
     finally:
         replay.cleanup()
+
+
+def test_a_drag_leaving_the_image_skips_the_points_outside(scene):
+    stroke = scene.logic.begin_stroke()
+    assert stroke.add_point(POINTS[0], skip_outside=True) is True
+    assert stroke.add_point((900.0, 0.0, 0.0), skip_outside=True) is False
+    assert stroke.add_point(POINTS[1], skip_outside=True) is True
+    finished = stroke.finish()
+    assert finished is not None and finished.points == (POINTS[0], POINTS[1])
+    painted = segment(scene)
+    scene.logic.user_stroke([POINTS[1]], erase=True)
+    scene.logic.user_stroke([POINTS[0]], erase=True)
+    scene.logic.stroke([POINTS[0], POINTS[1]])
+    assert np.array_equal(segment(scene), painted)

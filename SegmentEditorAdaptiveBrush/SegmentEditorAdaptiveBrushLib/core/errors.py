@@ -13,5 +13,9 @@ class BrushGeometryError(AdaptiveBrushError, ValueError):
     """The brush cannot be placed (outside the volume, degenerate plane, bad matrix)."""
 
 
+class BrushOutsideVolumeError(BrushGeometryError):
+    """The brush centre lies outside the volume (a drag may simply leave the image)."""
+
+
 class AlgorithmError(AdaptiveBrushError, RuntimeError):
     """An algorithm failed on its region of interest."""

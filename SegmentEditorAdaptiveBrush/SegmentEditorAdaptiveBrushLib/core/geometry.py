@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .errors import BrushGeometryError
+from .errors import BrushGeometryError, BrushOutsideVolumeError
 
 AXIS_NORMALS_RAS = {
     "axial": (0.0, 0.0, 1.0),
@@ -133,7 +133,7 @@ def brush_region(
     seed_kji = np.rint(center_kji).astype(np.int64)
     seed_ijk = seed_kji[::-1]
     if np.any(seed_kji < 0) or np.any(seed_kji >= shape):
-        raise BrushGeometryError(
+        raise BrushOutsideVolumeError(
             f"brush centre R {center[0]:.1f} A {center[1]:.1f} S {center[2]:.1f} is outside "
             f"the volume (voxel i,j,k = {tuple(int(v) for v in seed_ijk)}, "
             f"size {tuple(int(v) for v in shape[::-1])})"

@@ -91,9 +91,9 @@ class _Stroke:
         self.xyTrail = []
 
     def add(self, ras, xy):
-        kept = self.points.add(ras)
+        # A drag that leaves the image goes on; the points outside it are left out.
+        kept = self.points.add(ras) and self.live.add_point(ras, skip_outside=True)
         if kept:
-            self.live.add_point(ras)
             self.xyTrail.append((xy[0], xy[1]))
         return kept
 

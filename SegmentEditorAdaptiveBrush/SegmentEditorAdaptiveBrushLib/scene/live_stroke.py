@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ..core.errors import BrushOutsideVolumeError
 from .segments import read_segments_box, segment_ids, write_segments_box
 from .volume import ijk_to_ras
 
@@ -103,11 +104,20 @@ class LiveStroke:
     def points(self) -> list[Point]:
         return list(self._points)
 
-    def add_point(self, ras: Sequence[float]) -> None:
-        """Compute the brush at ``ras`` and apply it now; a failure changes nothing."""
+    def add_point(self, ras: Sequence[float], skip_outside: bool = False) -> bool:
+        """Compute the brush at ``ras`` and apply it now; a failure changes nothing.
+
+        With ``skip_outside`` a point whose centre is outside the volume is left out of the
+        stroke (as a mouse drag that leaves the image expects) and False is returned.
+        """
         self._require_open()
         point = (float(ras[0]), float(ras[1]), float(ras[2]))
-        plan = self.logic.plan_stroke([point], self.erase)
+        try:
+            plan = self.logic.plan_stroke([point], self.erase)
+        except BrushOutsideVolumeError:
+            if not skip_outside:
+                raise
+            return False
         segmentation, volume, _ = self.logic.nodes()
         before = read_segments_box(
             segmentation,
@@ -122,6 +132,7 @@ class LiveStroke:
         packed = {sid: np.packbits(mask).tobytes() for sid, mask in before.items()}
         self._writes.append((plan.box_start, plan.box_stop, packed))
         self._points.append(point)
+        return True
 
     def finish(self) -> FinishedStroke | None:
         """End the stroke and hand it to its router; None when no point was applied."""
