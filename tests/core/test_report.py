@@ -144,7 +144,7 @@ def test_markdown_has_summary_steps_checkpoints_and_pictures(tmp_path: Path) -> 
     assert "| Hausdorff (mm) | n/a |" in text
     assert "| HD95 (mm) | 2.50 |" in text
     assert "| Volume similarity | 0.9900 |" in text
-    assert "| volume_a_mm3 | 1500 |" in text
+    assert "| Volume, result (mm³) | 1,500 |" in text
     assert "| 1 | paint \\| watershed | 123.4 | 12,345 | 0.9123 | 2.35 |" in text
     assert "| 2 | erase | 50.0 | 12,000 | 0.9000 | n/a |" in text
     assert "| 3 | paint | 1500.0 | 0 | n/a | n/a |" in text

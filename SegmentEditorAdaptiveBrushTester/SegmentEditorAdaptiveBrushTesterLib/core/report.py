@@ -39,6 +39,8 @@ _SUMMARY_METRICS = (
     ("hausdorff_mm", "Hausdorff (mm)", "{:.2f}"),
     ("hausdorff95_mm", "HD95 (mm)", "{:.2f}"),
     ("volume_similarity", "Volume similarity", "{:.4f}"),
+    ("volume_a_mm3", "Volume, result (mm³)", "{:,.0f}"),
+    ("volume_b_mm3", "Volume, reference (mm³)", "{:,.0f}"),
 )
 
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
