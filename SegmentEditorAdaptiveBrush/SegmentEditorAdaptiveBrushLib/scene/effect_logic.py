@@ -22,7 +22,7 @@ from ..core.brush import BrushResult, compute_brush
 from ..core.params import PARAMETERS, BrushParameters
 from .context import SlicerContext, slicer_context
 from .errors import SceneError
-from .live_stroke import LiveStroke
+from .live_stroke import LiveStroke, router_for
 from .segments import modify_segment_box
 from .volume import ijk_to_ras, volume_array
 
@@ -183,8 +183,15 @@ class AdaptiveBrushLogic:
         points_ras: Sequence[Sequence[float]],
         erase: bool = False,
         save_undo_state: Callable[[], Any] | None = None,
-    ) -> StrokePlan:
-        """Plan and apply one stroke; ``save_undo_state`` is called once, before writing."""
+    ) -> StrokePlan | None:
+        """Plan and apply one stroke; ``save_undo_state`` is called once, before writing.
+
+        When a stroke router takes strokes in this editor (a set-up stepping runner), the
+        stroke goes through it like a hand stroke, so it is recorded, and None is returned.
+        """
+        if router_for(self) is not None:
+            self.user_stroke(points_ras, erase, save_undo_state)
+            return None
         plan = self.plan_stroke(points_ras, erase)
         if save_undo_state is not None:
             save_undo_state()

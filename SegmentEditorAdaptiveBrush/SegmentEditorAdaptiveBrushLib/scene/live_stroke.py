@@ -142,7 +142,12 @@ class LiveStroke:
             return None
         stroke = self._summary()
         if self.router is not None:
-            self.router.record_stroke(self.logic, stroke)
+            try:
+                self.router.record_stroke(self.logic, stroke)
+            except BaseException:
+                # Not recorded, so not kept: the scene must match the router's history.
+                self._undo_writes()
+                raise
         return stroke
 
     def cancel(self) -> None:
@@ -150,6 +155,9 @@ class LiveStroke:
         if not self._open:
             return
         self._open = False
+        self._undo_writes()
+
+    def _undo_writes(self) -> None:
         segmentation, volume, _ = self.logic.nodes()
         matrix = ijk_to_ras(volume)
         for start, stop, packed in reversed(self._writes):

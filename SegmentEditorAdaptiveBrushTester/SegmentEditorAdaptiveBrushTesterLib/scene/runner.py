@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
 from SegmentEditorAdaptiveBrushLib.core.geometry import ras_to_ijk
+from SegmentEditorAdaptiveBrushLib.core.params import BrushParameters
 from SegmentEditorAdaptiveBrushLib.scene.context import SlicerContext, slicer_context
 from SegmentEditorAdaptiveBrushLib.scene.effect_logic import AdaptiveBrushLogic
 from SegmentEditorAdaptiveBrushLib.scene.live_stroke import (
@@ -156,10 +157,22 @@ class SteppingRecipeRunner:
 
     def step_label(self, step_index: int) -> str:
         """Human-readable label of a step, with the effect's parameters as they were."""
-        action = self.timeline()[self._check_step(step_index, allow_initial=False)]
-        checkpoint = self._store.get(step_index - 1) if self._store is not None else None
-        state = checkpoint.payload.get("parameters") if checkpoint is not None else None
-        return action.label(state)
+        actions = self.timeline()
+        action = actions[self._check_step(step_index, allow_initial=False)]
+        return action.label(dict(self._parameters_before(step_index)))
+
+    def _parameters_before(self, step_index: int) -> BrushParameters:
+        """The effect's parameters just before ``step_index``: the nearest kept checkpoint's,
+        then the parameters of the actions after it (steps not run yet included)."""
+        base, params = -1, BrushParameters()
+        if self._store is not None:
+            base = self._store.nearest_kept_at_or_before(min(step_index - 1, self.current_step))
+            checkpoint = self._store.get(base)
+            if checkpoint is not None:
+                params = BrushParameters(checkpoint.payload["parameters"])
+        for action in self.timeline()[base + 1 : step_index]:
+            params = params.with_updates(action.params)
+        return params
 
     def set_step_callback(self, callback: StepCallback | None) -> None:
         """``callback(step_index, action)`` after each step is executed or arrived at."""
@@ -180,6 +193,7 @@ class SteppingRecipeRunner:
                 "keyframes": 0,
                 "budget_bytes": self._budget,
                 "thinned": 0,
+                "segments": 0,
             }
         return self._store.stats()
 
@@ -210,6 +224,7 @@ class SteppingRecipeRunner:
             self._start_store()
         except BaseException:
             self._remove_created()
+            self._logic, self._store = None, None
             raise
         add_stroke_router(self)
         logger.info("Set up recipe '%s': %d steps", self.recipe.name, self.total_steps())
@@ -422,6 +437,11 @@ class SteppingRecipeRunner:
         so the scene never drifts from the checkpoints."""
         if self._store is None or logic.editor_node is not self.editor_node:
             return False
+        if (
+            self.editor_node.GetSegmentationNode() is not self.segmentation_node
+            or self.editor_node.GetSourceVolumeNode() is not self.volume_node
+        ):
+            return False
         if self.editor_node.GetSelectedSegmentID() != self.segment_id:
             logger.warning(
                 "A stroke in another segment than the recipe's '%s' is not recorded; "
@@ -434,17 +454,22 @@ class SteppingRecipeRunner:
     def record_stroke(self, logic: AdaptiveBrushLogic, stroke: FinishedStroke) -> None:
         """Record an applied hand stroke as a manual action (starting a branch at the
         current step if none is being recorded), with every parameter changed since the
-        current checkpoint."""
+        current checkpoint and, for a 2D brush, its slice plane. The action is built and
+        validated before anything changes, so a failure leaves the runner as it was."""
         store = self._require_store()
-        if not self._branching:
-            logger.info("A stroke painted by hand starts a branch at step %d", self.current_step)
-            self.start_branch()
         checkpoint = store.get(self.current_step)
         before = checkpoint.payload["parameters"] if checkpoint is not None else {}
         now = self._payload()["parameters"]
         changed = {k: v for k, v in now.items() if before.get(k) != v}
+        if now["brush_mode"] == "2d":
+            # An action carries everything its replay needs: the plane of a 2D brush.
+            plane = ("brush_mode", "slice_orientation", "slice_normal")
+            changed.update({k: now[k] for k in plane if now[k] is not None})
         make = RecipeAction.erase if stroke.erase else RecipeAction.paint
         action = make(stroke.points[0], changed, path=list(stroke.points[1:]))
+        if not self._branching:
+            logger.info("A stroke painted by hand starts a branch at step %d", self.current_step)
+            self.start_branch()
         self._append_branch_action(action, lambda: self._record(stroke))
 
     def _record(self, stroke: FinishedStroke) -> SegmentationCheckpoint:
@@ -552,6 +577,9 @@ class SteppingRecipeRunner:
         except Exception as error:
             logic.restore_parameters(previous)
             raise StepError(step_index, label, error) from error
+        except BaseException:
+            logic.restore_parameters(previous)  # an interrupt: the scene is back too
+            raise
         store.truncate_after(step_index - 1)
         checkpoint = store.record(step_index, box[0], box[1], before, after, self._payload())
         self.current_step = step_index
@@ -577,7 +605,7 @@ class SteppingRecipeRunner:
         try:
             for point in [action.ras, *action.path]:
                 stroke.add_point(point)
-        except Exception:
+        except BaseException:
             stroke.cancel()
             raise
         done = stroke.finish()

@@ -8,7 +8,6 @@ file. Slicer SampleData names need desktop Slicer (the SampleData module downloa
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +57,15 @@ def load_volume(context: SlicerContext, sample_data: str, name: str | None = Non
     """
     if sample_data in ("", DEFAULT_SAMPLE):
         return read_volume_file(context, embedded_volume_path(), name or "CTChest")
-    path = Path(sample_data)
-    if path.suffix or os.sep in sample_data or "/" in sample_data:
-        return read_volume_file(context, path, name)
+    if looks_like_path(sample_data):
+        return read_volume_file(context, Path(sample_data).expanduser(), name)
     return _download_sample(sample_data)
+
+
+def looks_like_path(text: str) -> bool:
+    """A file path rather than a SampleData name: the rule docs/recipes.md states (a ``/``,
+    a backslash or a ``.`` in it, or a leading ``~``); SampleData names have none."""
+    return any(mark in text for mark in ("/", "\\", ".")) or text.startswith("~")
 
 
 def read_volume_file(
