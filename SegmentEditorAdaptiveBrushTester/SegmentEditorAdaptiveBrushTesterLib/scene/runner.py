@@ -43,7 +43,7 @@ from ..core.checkpoints import (
     SegmentationCheckpoint,
 )
 from ..core.recipe import ActionRecipe, RecipeAction, RecipeError
-from .sample_data import load_reference_array, load_volume
+from .sample_data import load_reference_array, load_volume, with_helper_nodes
 
 logger = logging.getLogger(__name__)
 
@@ -262,12 +262,12 @@ class SteppingRecipeRunner:
         self._context = context
         sample = self.recipe.sample_data
         self.volume_node = load_volume(context, self.recipe.resolve_path(sample))
-        self._created += _with_helpers(self.volume_node)
+        self._created += with_helper_nodes(self.volume_node)
         self._check_points_inside()
         self.segmentation_node = new_segmentation_node(
             context.scene, self.volume_node, f"{self.recipe.name} segmentation"
         )
-        self._created += _with_helpers(self.segmentation_node)
+        self._created += with_helper_nodes(self.segmentation_node)
         self.segment_id = add_segment(self.segmentation_node, self.recipe.segment_name)
         self._setup_editor(context)
         self._load_reference(context)
@@ -663,13 +663,6 @@ class SteppingRecipeRunner:
             logger.exception(
                 "checkpoint callback raised at step %d; the runner goes on", checkpoint.step_index
             )
-
-
-def _with_helpers(node: Any) -> list[Any]:
-    """The node with its display and storage nodes, so clean-up removes them too."""
-    helpers = [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
-    storage = node.GetStorageNode()
-    return [node, *helpers, *([storage] if storage is not None else [])]
 
 
 __all__ = ["RunnerError", "StepError", "SteppingRecipeRunner"]

@@ -186,14 +186,18 @@ def _read_label_image(context: SlicerContext, path: Path, volume_node: Any) -> n
         _remove_with_helpers(context.scene, label)
 
 
+def with_helper_nodes(node: Any) -> list[Any]:
+    """The node with its display and storage nodes, so removing them leaves nothing."""
+    helpers = [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
+    storage = node.GetStorageNode()
+    return [node, *helpers, *([storage] if storage is not None else [])]
+
+
 def _remove_with_helpers(scene: Any, node: Any) -> None:
     """Remove a node with every display and storage node it created."""
-    helpers = [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
-    helpers.append(node.GetStorageNode())
-    for helper in helpers:
+    for helper in reversed(with_helper_nodes(node)):
         if helper is not None:
             scene.RemoveNode(helper)
-    scene.RemoveNode(node)
 
 
 __all__ = ["SampleDataError", "load_reference_array", "load_volume"]
