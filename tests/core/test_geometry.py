@@ -11,6 +11,7 @@ from SegmentEditorAdaptiveBrushLib.core.geometry import (
     plane_normal,
     ras_to_ijk,
     spacing_kji,
+    voxel_under,
 )
 
 
@@ -137,3 +138,10 @@ def test_named_orientations_ignore_a_leftover_normal():
     assert tuple(plane_normal("axial", (1.0, 0.0, 0.0))) == (0.0, 0.0, 1.0)
     assert tuple(plane_normal("coronal", (1.0, 0.0, 0.0))) == (0.0, 1.0, 0.0)
     assert tuple(plane_normal("oblique", (0.0, 2.0, 0.0))) == (0.0, 1.0, 0.0)
+
+
+def test_voxel_under_uses_the_brush_placement_rule():
+    m = matrix((2.0, 2.0, 5.0), origin=(-10.0, 0.0, 0.0))
+    assert voxel_under(m, (4, 10, 10), (-6.2, 3.1, 9.0)) == (2, 2, 2)
+    assert voxel_under(m, (4, 10, 10), (-12.0, 0.0, 0.0)) is None  # rounds to i = -1
+    assert voxel_under(m, (4, 10, 10), (-10.9, 0.0, 0.0)) == (0, 0, 0)  # rounds to i = 0

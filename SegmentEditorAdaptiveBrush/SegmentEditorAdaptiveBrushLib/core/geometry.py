@@ -107,6 +107,23 @@ def plane_normal(orientation: str, normal: npt.ArrayLike | None) -> np.ndarray:
     return vector / length
 
 
+def voxel_under(
+    ijk_to_ras: np.ndarray, volume_shape: Sequence[int], ras: npt.ArrayLike
+) -> tuple[int, int, int] | None:
+    """(k, j, i) of the voxel whose centre is nearest the RAS point, None outside the volume.
+
+    The same rule places a brush: a brush centred outside the volume is refused.
+    """
+    voxel = np.rint(ras_to_ijk(ijk_to_ras, ras)[::-1]).astype(np.int64)
+    if not _inside(voxel, np.asarray(volume_shape, dtype=np.int64)):
+        return None
+    return (int(voxel[0]), int(voxel[1]), int(voxel[2]))
+
+
+def _inside(voxel_kji: np.ndarray, shape: np.ndarray) -> bool:
+    return bool(np.all(voxel_kji >= 0) and np.all(voxel_kji < shape))
+
+
 def brush_region(
     ijk_to_ras: np.ndarray,
     volume_shape: Sequence[int],
@@ -132,7 +149,7 @@ def brush_region(
     center_kji = ras_to_ijk(matrix, center)[::-1]
     seed_kji = np.rint(center_kji).astype(np.int64)
     seed_ijk = seed_kji[::-1]
-    if np.any(seed_kji < 0) or np.any(seed_kji >= shape):
+    if not _inside(seed_kji, shape):
         raise BrushOutsideVolumeError(
             f"brush centre R {center[0]:.1f} A {center[1]:.1f} S {center[2]:.1f} is outside "
             f"the volume (voxel i,j,k = {tuple(int(v) for v in seed_ijk)}, "

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from SegmentEditorAdaptiveBrushLib.core.errors import AdaptiveBrushError
-from SegmentEditorAdaptiveBrushLib.core.geometry import ras_to_ijk
+from SegmentEditorAdaptiveBrushLib.core.geometry import voxel_under
 from SegmentEditorAdaptiveBrushLib.core.params import BrushParameters
 from SegmentEditorAdaptiveBrushLib.scene.context import SlicerContext, slicer_context
 from SegmentEditorAdaptiveBrushLib.scene.effect_logic import AdaptiveBrushLogic
@@ -283,8 +283,7 @@ class SteppingRecipeRunner:
                 (f"path[{n}]", point) for n, point in enumerate(action.path)
             ]
             for field, point in points:
-                voxel = np.rint(ras_to_ijk(matrix, point))[::-1]
-                if np.any(voxel < 0) or np.any(voxel >= shape):
+                if voxel_under(matrix, shape, point) is None:
                     raise RecipeError(
                         f"point R {point[0]:.1f} A {point[1]:.1f} S {point[2]:.1f} is outside "
                         f"the volume '{self.volume_node.GetName()}'",
