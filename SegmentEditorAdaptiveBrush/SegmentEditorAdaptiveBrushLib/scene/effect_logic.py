@@ -214,10 +214,5 @@ class AdaptiveBrushLogic:
         """A whole stroke painted by hand: applied point by point, recorded by a stroke
         router (the stepping runner) when one takes it; all or nothing."""
         stroke = self.begin_stroke(erase, save_undo_state)
-        try:
-            for point in points_ras:
-                stroke.add_point(point)
-        except BaseException:
-            stroke.cancel()
-            raise
+        stroke.add_points(points_ras)
         stroke.finish()

@@ -134,6 +134,16 @@ class LiveStroke:
         self._points.append(point)
         return True
 
+    def add_points(self, points_ras: Sequence[Sequence[float]]) -> None:
+        """Add every point, all or nothing: a failure (or an interrupt) takes the whole
+        stroke back and ends it."""
+        try:
+            for point in points_ras:
+                self.add_point(point)
+        except BaseException:
+            self.cancel()
+            raise
+
     def finish(self) -> FinishedStroke | None:
         """End the stroke and hand it to its router; None when no point was applied."""
         self._require_open()

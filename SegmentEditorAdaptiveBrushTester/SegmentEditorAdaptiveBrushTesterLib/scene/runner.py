@@ -472,20 +472,9 @@ class SteppingRecipeRunner:
         self._append_branch_action(action, lambda: self._record(stroke))
 
     def _record(self, stroke: FinishedStroke) -> SegmentationCheckpoint:
-        store, step_index = self._require_store(), self.current_step + 1
-        store.truncate_after(self.current_step)
-        checkpoint = store.record(
-            step_index,
-            stroke.box_start,
-            stroke.box_stop,
-            stroke.before,
-            stroke.after,
-            self._payload(),
+        return self._commit(
+            self.current_step + 1, stroke.box_start, stroke.box_stop, stroke.before, stroke.after
         )
-        self.current_step = step_index
-        self._notify_checkpoint(checkpoint)
-        self._notify_step(step_index)
-        return checkpoint
 
     def save_branch(self, name: str | None = None) -> ActionRecipe:
         """A new recipe: the steps up to the branch point plus the manual actions."""
@@ -566,7 +555,7 @@ class SteppingRecipeRunner:
             self._notify_step(step_index)
 
     def _execute(self, step_index: int) -> SegmentationCheckpoint:
-        store, logic = self._require_store(), self._require_logic()
+        logic = self._require_logic()
         action = self.timeline()[step_index]
         label = action.label(dict(logic.parameters))
         previous = dict(logic.parameters)
@@ -579,12 +568,20 @@ class SteppingRecipeRunner:
         except BaseException:
             logic.restore_parameters(previous)  # an interrupt: the scene is back too
             raise
-        store.truncate_after(step_index - 1)
-        checkpoint = store.record(step_index, box[0], box[1], before, after, self._payload())
-        self.current_step = step_index
+        checkpoint = self._commit(step_index, box[0], box[1], before, after)
         logger.debug(
             "step %d (%s) in %.1f ms", step_index, label, (time.perf_counter() - started) * 1000
         )
+        return checkpoint
+
+    def _commit(
+        self, step_index: int, box_start: Any, box_stop: Any, before: dict, after: dict
+    ) -> SegmentationCheckpoint:
+        """Take the checkpoint of a step just applied to the scene and move to it."""
+        store = self._require_store()
+        store.truncate_after(step_index - 1)
+        checkpoint = store.record(step_index, box_start, box_stop, before, after, self._payload())
+        self.current_step = step_index
         self._notify_checkpoint(checkpoint)
         self._notify_step(step_index)
         return checkpoint
@@ -601,12 +598,7 @@ class SteppingRecipeRunner:
         # Point by point, like a hand stroke, so a long drag never holds every point's
         # result at once; a failing point takes the whole stroke back.
         stroke = LiveStroke(logic, erase=action.type == "erase", route=False)
-        try:
-            for point in [action.ras, *action.path]:
-                stroke.add_point(point)
-        except BaseException:
-            stroke.cancel()
-            raise
+        stroke.add_points([action.ras, *action.path])
         done = stroke.finish()
         assert done is not None
         return (done.box_start, done.box_stop), done.before, done.after
